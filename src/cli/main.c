@@ -1,0 +1,38 @@
+/* agentcage: entry point; dispatches sub-commands (cli.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/util.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "policy", cmd_policy },
+	{ "run", cmd_run },
+	{ "setup", cmd_setup },
+};
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_help(NULL);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cli_help(NULL);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("agentcage %s\n", AGENTCAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0)
+		return cli_help(argc > 2 ? argv[2] : NULL);
+	for (size_t i = 0; i < NELEM(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "agentcage: unknown command '%s'\nhint: agentcage --help lists the commands\n",
+		argv[1]);
+	return 2;
+}
