@@ -30,12 +30,13 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+REPLAY_BIN := $(patsubst fuzz/%.c,$(BUILD)/tests/replay_%,$(sort $(wildcard fuzz/*.c)))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 .PHONY: all run test test-asan check-unit install uninstall clean fuzz deps bench format
 
-all: $(BUILD)/agentcage $(UNIT_BIN) $(BENCH_BIN) $(HELPER_BIN)
+all: $(BUILD)/agentcage $(UNIT_BIN) $(REPLAY_BIN) $(BENCH_BIN) $(HELPER_BIN)
 
 deps:
 	@scripts/install-deps
@@ -62,6 +63,11 @@ $(BUILD)/gen/default_policy.o: $(BUILD)/gen/default_policy.c
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libagentcage.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libagentcage.a $(LDLIBS)
+
+# Each fuzz target replays its committed corpus without libFuzzer (tests/fuzz_replay_main.c).
+$(BUILD)/tests/replay_%: fuzz/%.c tests/fuzz_replay_main.c $(BUILD)/libagentcage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ fuzz/$*.c tests/fuzz_replay_main.c $(BUILD)/libagentcage.a $(LDLIBS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)

@@ -1,13 +1,480 @@
-/* cmd_run: placeholder until the sandbox lands. */
-#include <stdio.h>
+/*
+ * cmd_run: `agentcage run` — load the policy, prepare every confinement step that needs
+ * the host's view or may allocate (identity, seccomp filter, environment, home, log, PTY),
+ * clone the sandbox (sandbox/spawn.h) and supervise it until the command exits
+ * (sandbox/supervise.h). Exit status: the command's; 128+N if signal N killed it; 124
+ * after --timeout; 125 when the sandbox could not be built; 1/2 for errors found before.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "policy/load.h"
+#include "sandbox/env.h"
+#include "sandbox/identity.h"
+#include "sandbox/lifelog.h"
+#include "sandbox/pty.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/spawn.h"
+#include "sandbox/supervise.h"
+#include "util/util.h"
+#include "sandbox/tt_tmp.h"
+
+#define RUN_NAME_MAX    32
+#define RUN_STATE_DIR   "/var/lib/agentcage"
+#define RUN_MAX_ENV_ARG 256 /* --env options */
+#define RUN_TIMEOUT_MAX (100LL * 365 * 24 * 3600)
+#define RUN_ERR_LEN     2048
+
+struct run_opts {
+	const char *policy_path;
+	const char *name;
+	const char *workdir;
+	const char *home;
+	const char *env[RUN_MAX_ENV_ARG + 1];
+	size_t nenv;
+	long timeout_s;
+	const char *log_path;
+	char **argv;
+};
+
+/* Everything prepared for one run; run_release() frees it all. */
+struct run_ctx {
+	struct run_opts o;
+	struct policy *pol;
+	char workdir[PATH_MAX];
+	char name[RUN_NAME_MAX + 1];
+	char home[PATH_MAX];
+	char log_path[PATH_MAX];
+	struct identity id;
+	bool have_id;
+	struct sc_filter filter;
+	bool have_filter;
+	struct env env;
+	char *shell_argv[3];
+	char shell[PATH_MAX];
+	char user[64];
+	struct lifelog log;
+	struct pty pty;
+	bool tty;
+	pid_t init_pid;
+	struct timespec t0;
+};
+
+static void
+run_usage(FILE *f)
+{
+	fprintf(f, "usage: agentcage run [--policy FILE] [--name NAME] [--workdir DIR] [--home DIR]\n"
+		   "                     [--env KEY=VALUE]... [--timeout SECS] [--log FILE]\n"
+		   "                     [-- COMMAND [ARGS...]]\n");
+}
+
+/* 0, or 2 after printing why (bad usage). */
+static int
+run_parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' }, { "name", required_argument, NULL, 'n' },
+		{ "workdir", required_argument, NULL, 'w' }, { "home", required_argument, NULL, 'H' },
+		{ "env", required_argument, NULL, 'e' },     { "timeout", required_argument, NULL, 't' },
+		{ "log", required_argument, NULL, 'l' },     { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *errstr;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:n:w:H:e:t:l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy_path = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'w': o->workdir = optarg; break;
+		case 'H': o->home = optarg; break;
+		case 'l': o->log_path = optarg; break;
+		case 'e':
+			if (o->nenv == RUN_MAX_ENV_ARG) {
+				fprintf(stderr, "agentcage: run: more than %d --env options\n", RUN_MAX_ENV_ARG);
+				return 2;
+			}
+			o->env[o->nenv++] = optarg;
+			break;
+		case 't':
+			o->timeout_s = (long)ut_strtonum(optarg, 1, RUN_TIMEOUT_MAX, &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "agentcage: run: --timeout %s: %s\nhint: whole seconds, at least 1\n",
+					optarg, errstr);
+				return 2;
+			}
+			break;
+		case 'h': run_usage(stdout); exit(0);
+		default: run_usage(stderr); return 2;
+		}
+	}
+	o->argv = argv + optind;
+	return 0;
+}
+
+static bool
+run_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > RUN_NAME_MAX || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || s[i] == '.' || s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* Default name: the workdir's last component, with other bytes turned into '-'. The
+ * same project gets the same name, hence the same persistent home. */
+static void
+run_derive_name(const char *workdir, char *name, size_t size)
+{
+	const char *base = strrchr(workdir, '/');
+	size_t j = 0;
+
+	base = base && base[1] ? base + 1 : "root";
+	while (*base == '.')
+		base++;
+	for (; *base && j + 1 < size; base++) {
+		char c = *base;
+		bool ok = c == '_' || c == '.' || c == '-' || (c >= 'a' && c <= 'z') ||
+			  (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		name[j++] = ok ? c : '-';
+	}
+	name[j] = '\0';
+	if (j == 0)
+		ut_strlcpy(name, "agentcage", size);
+}
+
+static int
+run_load_policy(struct run_ctx *r)
+{
+	struct diag d = { 0 };
+	int rc = r->o.policy_path ? policy_load_file(r->o.policy_path, &d, &r->pol)
+				  : policy_load_default(&d, &r->pol);
+
+	/* The embedded default's own deprecation warnings are not the user's to fix: only
+	 * a --policy file gets its warnings shown (errors are always shown). */
+	if (d.nerrors > 0 || (r->o.policy_path != NULL && d.n > 0))
+		diag_print(&d, stderr);
+	diag_free(&d);
+	if (rc == -1)
+		fprintf(stderr, "agentcage: run: the policy has errors; nothing was started\n"
+				"hint: agentcage policy check %s\n",
+			r->o.policy_path ? r->o.policy_path : "");
+	return rc;
+}
+
+static int
+run_resolve_paths(struct run_ctx *r)
+{
+	const char *wd = r->o.workdir ? r->o.workdir : ".";
+	struct stat st;
+
+	if (realpath(wd, r->workdir) == NULL || stat(r->workdir, &st) == -1) {
+		fprintf(stderr, "agentcage: run: workdir %s: %s\n", wd, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "agentcage: run: workdir %s: not a directory\n", r->workdir);
+		return -1;
+	}
+	if (r->o.name != NULL) {
+		if (!run_name_valid(r->o.name)) {
+			fprintf(stderr, "agentcage: run: --name '%s': invalid\nhint: 1-%d of "
+					"[a-zA-Z0-9_.-], not starting with '.'\n",
+				r->o.name, RUN_NAME_MAX);
+			return -1;
+		}
+		ut_strlcpy(r->name, r->o.name, sizeof(r->name));
+	} else {
+		run_derive_name(r->workdir, r->name, sizeof(r->name));
+	}
+	if (ut_snprintf(r->log_path, sizeof(r->log_path), "%s",
+			r->o.log_path ? r->o.log_path : LIFELOG_DIR "/") == -1 ||
+	    (r->o.log_path == NULL &&
+	     ut_snprintf(r->log_path, sizeof(r->log_path), LIFELOG_DIR "/%s.jsonl", r->name) == -1)) {
+		fprintf(stderr, "agentcage: run: --log: path too long\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_resolve_identity(struct run_ctx *r)
+{
+	const char *user = r->pol->run_as_user ? r->pol->run_as_user : "sandbox";
+	const char *group = r->pol->run_as_group ? r->pol->run_as_group : "sandbox";
+	char err[RUN_ERR_LEN];
+
+	if (identity_resolve(user, group, &r->id, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: %s\n", err);
+		if (strstr(err, "agentcage setup") == NULL &&
+		    (strcmp(user, "sandbox") == 0 || strcmp(group, "sandbox") == 0))
+			fprintf(stderr, "hint: run `agentcage setup` to create the sandbox user and group\n");
+		return -1;
+	}
+	r->have_id = true;
+	ut_strlcpy(r->shell, r->id.shell[0] == '/' ? r->id.shell : "/bin/bash", sizeof(r->shell));
+	ut_strlcpy(r->user, r->id.name, sizeof(r->user));
+	return 0;
+}
+
+/* mkdir <path> <mode> unless it exists; refuses a symlink or non-directory. *<made> tells. */
+static int
+run_mkdir(const char *path, mode_t mode, bool *made)
+{
+	struct stat st;
+
+	*made = false;
+	if (mkdir(path, mode) == 0) {
+		*made = true;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return -1;
+	if (lstat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+/* The persistent home: default /var/lib/agentcage/NAME/home, 0700, owned by the sandbox
+ * user (a directory we create only; an existing --home keeps its owner). */
+static int
+run_prepare_home(struct run_ctx *r)
+{
+	char dir[PATH_MAX];
+	bool made;
+
+	if (r->o.home != NULL) {
+		if (r->o.home[0] != '/') {
+			fprintf(stderr, "agentcage: run: --home %s: not an absolute path\n", r->o.home);
+			return -1;
+		}
+		ut_strlcpy(r->home, r->o.home, sizeof(r->home));
+	} else {
+		if (ut_snprintf(dir, sizeof(dir), RUN_STATE_DIR "/%s", r->name) == -1 ||
+		    ut_snprintf(r->home, sizeof(r->home), "%s/home", dir) == -1)
+			return -1;
+		if (run_mkdir(RUN_STATE_DIR, 0755, &made) == -1 || run_mkdir(dir, 0700, &made) == -1) {
+			fprintf(stderr, "agentcage: run: creating %s: %s\nhint: run `agentcage setup` as root\n",
+				dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (run_mkdir(r->home, 0700, &made) == -1) {
+		fprintf(stderr, "agentcage: run: home %s: %s\n", r->home, strerror(errno));
+		return -1;
+	}
+	if (made && chown(r->home, r->id.uid, r->id.gid) == -1) {
+		fprintf(stderr, "agentcage: run: chown %s: %s\n", r->home, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_prepare_exec(struct run_ctx *r)
+{
+	char err[RUN_ERR_LEN];
+	extern char **environ;
+	struct env_params ep = {
+		.name = r->name, .user = r->user, .shell = r->shell, .tty = r->tty, .extra = r->o.env,
+	};
+
+	if (r->o.argv[0] == NULL) {
+		if (!r->tty) {
+			fprintf(stderr, "agentcage: run: no command given and stdin is not a terminal\n"
+					"hint: agentcage run -- COMMAND [ARGS...]\n");
+			return -1;
+		}
+		r->shell_argv[0] = r->shell; /* an interactive login shell */
+		r->shell_argv[1] = "-l";
+		r->o.argv = r->shell_argv;
+	}
+	if (env_build(&r->env, environ, &ep, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: %s\n", err);
+		return -1;
+	}
+	if (seccomp_prepare(&r->filter, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: %s\n", err);
+		return -1;
+	}
+	r->have_filter = true;
+	return 0;
+}
+
+static int
+run_open_log(struct run_ctx *r)
+{
+	if (lifelog_open(&r->log, r->log_path, r->o.log_path == NULL) == -1) {
+		fprintf(stderr, "agentcage: run: log %s: %s\nhint: --log FILE picks another file\n",
+			r->log_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_on_ready(void *arg, const char *landlock_json)
+{
+	struct run_ctx *r = arg;
+	gid_t groups[NGROUPS_BOUND];
+	size_t ng = 0;
+	struct lifelog_start s = {
+		.name = r->name, .pid = getpid(), .init_pid = r->init_pid,
+		.policy_source = r->pol->source, .policy_sha256 = r->pol->sha256,
+		.workdir = r->workdir, .home = r->home, .argv = r->o.argv, .tty = r->tty,
+		.landlock_json = landlock_json, .seccomp = true,
+		.uid = r->id.uid, .gid = r->id.gid, .groups = groups,
+	};
+
+	for (size_t i = 0; i < r->id.ngroups && ng < NELEM(groups); i++)
+		groups[ng++] = r->id.groups[i];
+	s.ngroups = ng;
+	tt("ready-recv");
+	if (lifelog_write_start(&r->log, &s) == -1)
+		log_warn("writing the start line to %s", r->log_path);
+	/* Raw mode only now: init's set-up warnings (written before READY) still get the
+	 * terminal's newline translation. */
+	if (r->tty && pty_raw_enter(STDIN_FILENO) == -1)
+		log_warn("raw mode on the terminal");
+}
+
+static long long
+run_elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000LL + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Clones the sandbox and supervises it; returns agentcage's exit status. */
+static int
+run_sandbox(struct run_ctx *r)
+{
+	struct spawn_plan plan = {
+		.name = r->name, .policy = r->pol, .workdir = r->workdir, .home = r->home,
+		.argv = r->o.argv, .envp = env_vector(&r->env), .id = &r->id, .seccomp = &r->filter,
+		.pty_slave = r->tty ? r->pty.slave : -1,
+	};
+	struct supervise_config sc = {
+		.pty = r->tty ? &r->pty : NULL, .tty_fd = STDIN_FILENO,
+		.timeout_s = r->o.timeout_s, .on_ready = run_on_ready, .arg = r,
+	};
+	struct supervise_result res;
+	struct lifelog_exit x = { .name = r->name, .pid = getpid() };
+	char err[RUN_ERR_LEN];
+	int pipefd[2], status, code, sig;
+	sigset_t set;
+
+	if (pipe2(pipefd, O_CLOEXEC) == -1 || fcntl(pipefd[0], F_SETFL, O_NONBLOCK) == -1) {
+		fprintf(stderr, "agentcage: run: report pipe: %s\n", strerror(errno));
+		return SPAWN_EXIT_SETUP;
+	}
+	plan.report_fd = pipefd[1];
+	sc.report_fd = pipefd[0];
+	spawn_signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE for the relay, not our death */
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	tt("clone-before");
+	r->init_pid = spawn_sandbox(&plan, err, sizeof(err));
+	tt("clone-after");
+	close(pipefd[1]);
+	if (r->init_pid == -1) {
+		fprintf(stderr, "agentcage: run: %s\n", err);
+		close(pipefd[0]);
+		return SPAWN_EXIT_SETUP;
+	}
+	sc.init_pid = r->init_pid;
+	if (r->tty)
+		ut_close(&r->pty.slave);
+	if (supervise_run(&sc, &res) == -1)
+		log_warn("supervising sandbox %s", r->name);
+	tt("supervise-done");
+	pty_raw_restore();
+	close(pipefd[0]);
+	status = supervise_exit_status(&res, &code, &sig);
+	if (!res.ready && status == 0)
+		status = SPAWN_EXIT_SETUP; /* init died before building the sandbox */
+	if (res.timed_out)
+		fprintf(stderr, "agentcage: %s: timed out after %ld s; the command was stopped\n",
+			r->name, r->o.timeout_s);
+	x.started = res.ready;
+	x.status = status;
+	x.exit_code = code;
+	x.signal = sig;
+	x.duration_ms = run_elapsed_ms(&r->t0);
+	x.timed_out = res.timed_out;
+	if (lifelog_write_exit(&r->log, &x) == -1)
+		log_warn("writing the exit line to %s", r->log_path);
+	supervise_result_free(&res);
+	return status;
+}
+
+static void
+run_release(struct run_ctx *r)
+{
+	if (r->have_filter)
+		seccomp_filter_release(&r->filter);
+	env_free(&r->env);
+	lifelog_close(&r->log);
+	pty_close(&r->pty);
+	policy_free(r->pol);
+	r->pol = NULL;
+}
 
 int
 cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "agentcage: run: not built yet\n");
-	return 2;
+	struct run_ctx *r = ut_xcalloc(1, sizeof(*r));
+	int status = 1;
+
+	r->log.fd = r->pty.master = r->pty.slave = -1;
+	if (run_parse(argc, argv, &r->o) != 0) {
+		free(r);
+		return 2;
+	}
+	r->o.env[r->o.nenv] = NULL;
+	r->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	tt("cmd_run");
+	if (run_load_policy(r) == -1) goto release;
+	tt("policy");
+	if (run_resolve_paths(r) == -1) goto release;
+	tt("paths");
+	if (run_resolve_identity(r) == -1) goto release;
+	tt("identity");
+	if (run_prepare_home(r) == -1) goto release;
+	tt("home");
+	if (run_prepare_exec(r) == -1) goto release;
+	tt("exec-prep(env+seccomp)");
+	if (run_open_log(r) == -1)
+		goto release;
+	tt("log-open");
+	if (r->tty && pty_open(&r->pty, STDIN_FILENO) == -1) {
+		fprintf(stderr, "agentcage: run: allocating a PTY: %s\n", strerror(errno));
+		goto release;
+	}
+	status = run_sandbox(r);
+release:
+	run_release(r);
+	free(r);
+	tt("cmd_run-return");
+	return status;
 }

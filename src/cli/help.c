@@ -1,12 +1,136 @@
-/* help: `agentcage --help` and `agentcage help CMD`. (placeholder, cli helper owns) */
+/*
+ * help: `agentcage --help` and `agentcage help CMD`. One text per command, kept short
+ * enough for a terminal; docs/agentcage.1 has the long form and must agree with it.
+ */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
+
+static const char help_overview[] =
+        "usage: agentcage <command> [options]\n"
+        "\n"
+        "Runs an AI coding agent (or any command) in a sandbox governed by one OpenShell-\n"
+        "compatible YAML policy: filesystem (Landlock), process identity, seccomp, network.\n"
+        "\n"
+        "commands:\n"
+        "  run [--policy FILE] [-- CMD ARGS...]   start a command (default: a login shell)\n"
+        "                                          in a sandbox\n"
+        "  setup                                  create the sandbox user and state dirs (once)\n"
+        "  policy default                         print the embedded default policy\n"
+        "  policy check [--json] FILE...          validate policy files\n"
+        "  policy explain --binary PATH --host H --port P [--method M --path P]\n"
+        "                                          show what a policy decides, and why\n"
+        "  help [COMMAND]                         help on one command (policy, run, setup)\n"
+        "\n"
+        "options:\n"
+        "  -h, --help      this text\n"
+        "  -V, --version   print the version\n"
+        "\n"
+        "exit status: 0 ok, 1 failure (or a denial), 2 bad arguments; `run` exits with the\n"
+        "command's status. See agentcage(1) and docs/ for more.\n";
+
+static const char help_policy[] =
+        "usage: agentcage policy default\n"
+        "       agentcage policy check [--json] FILE...\n"
+        "       agentcage policy explain [--policy FILE] --binary PATH [--ancestor PATH]...\n"
+        "                                --host HOST --port PORT [--method METHOD --path PATH]\n"
+        "                                [--json]\n"
+        "\n"
+        "default   print the policy `run` uses without --policy, byte for byte; a starting\n"
+        "          point for your own: agentcage policy default > my.yaml\n"
+        "\n"
+        "check     load each FILE strictly, as `run` would. Errors and warnings go to stderr as\n"
+        "          FILE:LINE:COL: error|warning: FIELD: MESSAGE; stdout gets one line per file,\n"
+        "          \"FILE: ok (N warnings)\" or \"FILE: N errors, N warnings\".\n"
+        "          --json: stdout is one JSON array with one object per FILE, in order:\n"
+        "          {\"file\",\"valid\",\"errors\":[...],\"warnings\":[...]}, each item\n"
+        "          {\"file\",\"line\",\"col\",\"field\",\"message\"}.\n"
+        "          exit 0 when every FILE is valid, 1 otherwise, 2 on bad arguments.\n"
+        "\n"
+        "explain   what the policy (default: the embedded one) decides for BINARY connecting to\n"
+        "          HOST:PORT, or, with --method and --path, for that HTTP request; and why.\n"
+        "  --policy FILE     the policy to ask (default: the embedded default policy)\n"
+        "  --binary PATH     the executable that connects, as /proc/PID/exe shows it\n"
+        "                    (symlinks resolved: /usr/bin/python3 is /usr/bin/python3.11)\n"
+        "  --ancestor PATH   an ancestor's executable, parent first; repeat for each level\n"
+        "  --host HOST       destination host name or IP address\n"
+        "  --port PORT       destination port, 1-65535\n"
+        "  --method METHOD   HTTP method (needs --path)\n"
+        "  --path PATH       HTTP request target, query included, e.g. /user/repos?x=1\n"
+        "  --json            one JSON object: decision (allow|deny), audit, block, reason, ...\n"
+        "          An audit-only violation is \"allow\" with audit true (enforcement: audit\n"
+        "          logs but does not block).\n"
+        "          exit 0 allow, 1 deny, 2 bad arguments or a policy that does not load.\n"
+        "\n"
+        "examples:\n"
+        "  agentcage policy check policies/*.yaml\n"
+        "  agentcage policy explain --binary /usr/bin/gh --host api.github.com --port 443 \\\n"
+        "      --method POST --path /user/repos\n";
+
+static const char help_run[] =
+        "usage: agentcage run [--policy FILE] [--name NAME] [--workdir DIR] [--home DIR]\n"
+        "                     [--env KEY=VALUE]... [--timeout SECS] [--log FILE]\n"
+        "                     [-- CMD ARGS...]\n"
+        "\n"
+        "Starts CMD (default: an interactive login shell, when stdin is a terminal) in a new\n"
+        "sandbox: mount, pid, net, ipc, uts and cgroup namespaces; Landlock from the policy's\n"
+        "filesystem_policy; the policy's run_as_user/run_as_group; a seccomp filter; no\n"
+        "network yet (the network namespace holds only lo). Must run as root.\n"
+        "\n"
+        "  --policy FILE     policy to apply (default: the embedded default policy)\n"
+        "  --name NAME       sandbox name: hostname, state and log names (default: derived\n"
+        "                    from the working directory)\n"
+        "  --workdir DIR     working directory, read-write when include_workdir is true\n"
+        "                    (default: the current directory)\n"
+        "  --home DIR        host directory mounted at /sandbox, the sandbox's HOME\n"
+        "                    (default: /var/lib/agentcage/NAME/home)\n"
+        "  --env KEY=VALUE   add a variable to the command's environment; repeatable\n"
+        "  --timeout SECS    stop the command after SECS seconds (SIGTERM, then SIGKILL\n"
+        "                    2 s later); exit status 124\n"
+        "  --log FILE        lifecycle log, one JSON line per event\n"
+        "                    (default: /var/log/agentcage/NAME.jsonl)\n"
+        "\n"
+        "exit status: the command's; 128+N if signal N killed it; 124 after --timeout;\n"
+        "125 if the sandbox could not be built; 126 if CMD could not be executed, 127 if\n"
+        "it was not found; 1 or 2 for errors before the sandbox was started.\n"
+        "\n"
+        "examples:\n"
+        "  agentcage run                                   # a shell on the default policy\n"
+        "  agentcage run --policy policies/codex.yaml -- codex\n";
+
+static const char help_setup[] =
+        "usage: agentcage setup\n"
+        "\n"
+        "Creates, once, what `agentcage run` needs on this host: the `sandbox` system group and\n"
+        "user that the default policy runs as (home /sandbox, shell /bin/bash, no password),\n"
+        "/var/lib/agentcage (per-sandbox homes) and /var/log/agentcage (lifecycle logs).\n"
+        "Idempotent: what exists is kept. Must run as root. Exit 0, or 1 with what failed.\n";
+
+static const struct {
+	const char *name;
+	const char *text;
+} help_texts[] = {
+        {"policy", help_policy},
+        {"run", help_run},
+        {"setup", help_setup},
+        {"help", help_overview},
+};
 
 int
 cli_help(const char *cmd)
 {
-	(void)cmd;
-	printf("usage: agentcage <command> [args]\n");
-	return 0;
+	if (cmd == NULL) {
+		fputs(help_overview, stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NELEM(help_texts); i++)
+		if (strcmp(cmd, help_texts[i].name) == 0) {
+			fputs(help_texts[i].text, stdout);
+			return 0;
+		}
+	fprintf(stderr, "agentcage: help: no command '%s'\nhint: agentcage help policy|run|setup\n",
+	        cmd);
+	return 2;
 }

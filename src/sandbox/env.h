@@ -1,0 +1,76 @@
+/*
+ * sandbox/env: the environment of the sandboxed command (spec/process.md §4.5, done our way).
+ *
+ * Context: supervisor, before clone(); the pre-exec child only reads env_vector().
+ * Errors: 0 / -1 with errno; env_build() also fills a caller's err[] with a message.
+ * Ownership: a struct env owns its "KEY=VALUE" strings; env_free() releases them.
+ *
+ * Order (later steps override earlier ones, per key):
+ *   1. the caller's environment, minus agentcage's own variables (AGENTCAGE_*) and minus the
+ *      loader and libc variables glibc itself drops for setuid programs (LD_PRELOAD,
+ *      LD_LIBRARY_PATH, LD_AUDIT, GCONV_PATH, ... see env.c): entering the sandbox is a
+ *      privilege boundary, and a root shell's preload would inject code the policy never
+ *      names. Pass one explicitly with --env to keep it;
+ *   2. AGENTCAGE_SANDBOX=<name>, HOME=/sandbox, USER, LOGNAME, SHELL,
+ *      PATH=/usr/local/bin:/usr/bin:/bin, TERM (kept; xterm-256color with a PTY when unset);
+ *   3. the proxy and CA variables (hook: env_add_proxy(), filled by the proxy issue);
+ *   4. each --env KEY=VALUE, in order.
+ */
+#ifndef AGENTCAGE_SANDBOX_ENV_H
+#define AGENTCAGE_SANDBOX_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ENV_MAX_VARS     4096 /* entries in the command's environment */
+#define ENV_MAX_KEY      255  /* bytes in a --env key */
+#define ENV_MAX_ENTRY    (128 * 1024) /* bytes in one KEY=VALUE (Linux MAX_ARG_STRLEN) */
+#define ENV_SANDBOX_HOME "/sandbox"
+#define ENV_SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
+
+struct env {
+	char **v; /* NULL-terminated once anything was added */
+	size_t n, cap;
+};
+
+/* What step 2 needs. */
+struct env_params {
+	const char *name;  /* sandbox name */
+	const char *user;  /* sandbox user name (or its uid as text) */
+	const char *shell; /* login shell of the sandbox user */
+	bool tty;          /* the command gets a PTY */
+	const char *const *extra; /* --env KEY=VALUE entries, NULL-terminated; may be NULL */
+};
+
+/*
+ * Builds <e> from <inherited> (NULL-terminated, usually environ) and <p> in the order above.
+ * Refuses an --env entry without '=' or with an invalid key (EINVAL), and more than
+ * ENV_MAX_VARS entries (E2BIG), with a message in <err>. <e> must be zero-filled.
+ */
+int env_build(struct env *e, char *const *inherited, const struct env_params *p, char *err,
+	      size_t errlen);
+
+/* True when <key>[0..<len>) is a portable variable name: [A-Za-z_][A-Za-z0-9_]*, 1..ENV_MAX_KEY. */
+bool env_key_valid(const char *key, size_t len);
+
+/* Sets <key>=<val>, replacing an existing entry. -1 and E2BIG when full. O(n). */
+int env_set(struct env *e, const char *key, const char *val);
+
+/* Removes <key> if present. O(n). */
+void env_unset(struct env *e, const char *key);
+
+/* Value of <key>, or NULL. O(n). */
+const char *env_get(const struct env *e, const char *key);
+
+/*
+ * Hook for the proxy issue: adds HTTP(S)_PROXY, NO_PROXY and the CA bundle variables.
+ * Today the sandbox has no proxy, so it adds nothing and returns 0.
+ */
+int env_add_proxy(struct env *e);
+
+/* The NULL-terminated vector for execve(); valid until the next change or env_free(). */
+char *const *env_vector(struct env *e);
+
+void env_free(struct env *e);
+
+#endif

@@ -1,0 +1,172 @@
+/* sandbox/init: pid 1 of the sandbox (contract in init.h). */
+#include "sandbox/init.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include "sandbox/landlock.h"
+#include "sandbox/mounts.h"
+#include "sandbox/netns.h"
+#include "util/sbuf.h"
+#include "util/util.h"
+#include "sandbox/tt_tmp.h"
+
+#define INIT_ERR_LEN 1024
+
+int
+init_msg_check(const struct init_msg_hdr *h)
+{
+	switch (h->type) {
+	case INIT_MSG_READY:
+		if (h->len <= INIT_MSG_MAX)
+			return 0;
+		break;
+	case INIT_MSG_EXIT:
+		if (h->len == sizeof(int32_t))
+			return 0;
+		break;
+	default:
+		break;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+/* Sends one message; a supervisor that is gone (EPIPE) is not init's problem: PDEATHSIG
+ * ends init right after. */
+static void
+init_send(int fd, enum init_msg_type type, const void *payload, uint32_t len)
+{
+	struct init_msg_hdr h = { .type = type, .len = len };
+
+	if (ut_write_all(fd, &h, sizeof(h)) == 0)
+		ut_write_all(fd, payload, len);
+}
+
+_Noreturn static void
+init_die(const char *msg)
+{
+	dprintf(STDERR_FILENO, "agentcage: %s\n", msg);
+	_exit(SPAWN_EXIT_SETUP);
+}
+
+/* Everything init does as root before the command exists. */
+static void
+init_build(const struct spawn_plan *plan, struct ll_ruleset *rs)
+{
+	const struct mounts_config mc = { .home = plan->home, .workdir = plan->workdir };
+	char err[INIT_ERR_LEN];
+	struct sbuf summary = { 0 };
+
+	/* The supervisor is gone -> the whole sandbox goes (init's death kills the pid ns). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		init_die("init: PR_SET_PDEATHSIG failed");
+	/* Not dumpable: /proc/1/{mem,environ,fd} stay closed to everything but root. */
+	prctl(PR_SET_DUMPABLE, 0);
+	if (sethostname(plan->name, strlen(plan->name)) == -1) {
+		snprintf(err, sizeof(err), "set hostname '%s': %s", plan->name, strerror(errno));
+		init_die(err);
+	}
+	tt("init-start");
+	if (netns_lo_up() == -1) {
+		snprintf(err, sizeof(err), "bring up lo in the sandbox network namespace: %s",
+			 strerror(errno));
+		init_die(err);
+	}
+	tt("lo-up");
+	if (mounts_build(&mc, err, sizeof(err)) == -1)
+		init_die(err);
+	tt("mounts");
+	/* Landlock paths are opened here, as root, against the sandbox's own mounts: the
+	 * host has no /sandbox and its /tmp is another inode than the sandbox's. */
+	if (landlock_prepare(plan->policy, plan->workdir, rs, err, sizeof(err)) == -1)
+		init_die(err);
+	tt("landlock-prep");
+	landlock_summary_json(rs, &summary);
+	init_send(plan->report_fd, INIT_MSG_READY, sbuf_str(&summary), (uint32_t)summary.len);
+	sbuf_free(&summary);
+	tt("ready-sent");
+}
+
+/* The command's process group gets the signal; a command that left its group still
+ * gets it directly. */
+static void
+init_forward(pid_t cmd, int sig)
+{
+	if (kill(-cmd, sig) == -1)
+		kill(cmd, sig);
+}
+
+/* Reaps every child that has exited; true once <cmd> is among them (*<status> set). */
+static bool
+init_reap(pid_t cmd, int *status)
+{
+	bool done = false;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == cmd) {
+			*status = st;
+			done = true;
+		}
+	}
+	return done;
+}
+
+/* Waits for <cmd>; forwards signals meanwhile. Returns its wait status. */
+static int
+init_wait(pid_t cmd)
+{
+	sigset_t set;
+	struct signalfd_siginfo si;
+	int sfd, status = 0;
+
+	spawn_signal_set(&set); /* blocked since before clone(): nothing was lost */
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+		init_die("init: signalfd failed");
+	if (init_reap(cmd, &status)) /* it may be gone already */
+		return status;
+	for (;;) {
+		ssize_t n = read(sfd, &si, sizeof(si));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si))
+			init_die("init: reading signalfd failed");
+		if (si.ssi_signo == SIGCHLD) {
+			if (init_reap(cmd, &status))
+				return status;
+		} else {
+			init_forward(cmd, (int)si.ssi_signo);
+		}
+	}
+}
+
+_Noreturn void
+init_main(const struct spawn_plan *plan)
+{
+	struct ll_ruleset rs;
+	int32_t status;
+	pid_t cmd;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.fd = -1;
+	init_build(plan, &rs);
+	if ((cmd = fork()) == -1)
+		init_die("init: fork of the command failed");
+	if (cmd == 0)
+		spawn_exec_command(plan, &rs);
+	landlock_release(&rs);
+	if (plan->pty_slave >= 0)
+		close(plan->pty_slave); /* the command holds it; its last close gives the master EIO */
+	tt("init-forked");
+	status = init_wait(cmd);
+	tt("init-reaped");
+	init_send(plan->report_fd, INIT_MSG_EXIT, &status, sizeof(status));
+	/* Our own status tells the same story for a supervisor that missed the message. */
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	_exit(128 + WTERMSIG(status));
+}

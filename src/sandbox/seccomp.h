@@ -1,0 +1,48 @@
+/*
+ * sandbox/seccomp: the syscall filter of the sandboxed command (spec/process.md §3,
+ * docs/seccomp.md lists every entry and why it is there). The only user of libseccomp
+ * (house rule 16): its types stay in seccomp.c.
+ *
+ * Context: seccomp_prepare() runs in the supervisor before clone and may allocate; it
+ * compiles two classic-BPF programs: a clone3 -> ENOSYS filter (so glibc falls back to
+ * clone(2), whose flags BPF can inspect) and the main deny-list filter (default allow,
+ * EPERM for the listed syscalls, KILL_PROCESS for a foreign architecture or an x32 call).
+ * seccomp_apply() loads both in the pre-exec child: async-signal-safe, no allocation.
+ *
+ * Errors: 0 / -1 with errno. Ownership: struct sc_filter owns its programs;
+ * seccomp_filter_release() frees them. A zero-filled struct is empty (apply refuses it).
+ *
+ * Naming: libseccomp exports seccomp_release(scmp_filter_ctx), so ours cannot have that
+ * name: an executable defining it would interpose libseccomp's own calls.
+ */
+#ifndef AGENTCAGE_SANDBOX_SECCOMP_H
+#define AGENTCAGE_SANDBOX_SECCOMP_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+
+struct sc_filter {
+	struct sock_filter *clone3_prog; /* malloc'd BPF instructions */
+	unsigned short clone3_len;
+	struct sock_filter *main_prog;
+	unsigned short main_len;
+};
+
+/*
+ * Compiles both filters into *<f> (prior content overwritten). Returns 0, or -1 with errno
+ * and <err> saying which step of libseccomp failed.
+ */
+int seccomp_prepare(struct sc_filter *f, char *err, size_t errlen);
+
+/*
+ * Pre-exec child, last step before execve: sets no_new_privs, loads the clone3 filter, then
+ * the main filter (which forbids loading any further filter). Refuses an unprepared <f>
+ * with EINVAL. Returns 0, or -1 with errno. Async-signal-safe; no allocation.
+ */
+int seccomp_apply(const struct sc_filter *f);
+
+/* Frees the programs; *<f> is then empty. */
+void seccomp_filter_release(struct sc_filter *f);
+
+
+#endif
