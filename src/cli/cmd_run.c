@@ -1,8 +1,9 @@
 /*
  * cmd_run: `agentcage run` — load the policy, prepare every confinement step that needs
- * the host's view or may allocate (identity, seccomp filter, environment, home, log, PTY),
- * clone the sandbox (sandbox/spawn.h) and supervise it until the command exits
- * (sandbox/supervise.h). Exit status: the command's; 128+N if signal N killed it; 124
+ * the host's view or may allocate (identity, environment, home, log, PTY), clone the
+ * sandbox (sandbox/spawn.h), compile the seccomp filter while init builds the mounts and
+ * hand it over, and supervise the sandbox until the command exits (sandbox/supervise.h).
+ * Exit status: the command's; 128+N if signal N killed it; 124
  * after --timeout; 125 when the sandbox could not be built; 1/2 for errors found before.
  */
 #include <fcntl.h>
@@ -15,7 +16,11 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "policy/engine.h"
 #include "policy/load.h"
+#include "proxy/hostsfile.h"
+#include "proxy/proxy.h"
+#include "proxy/topology.h"
 #include "sandbox/env.h"
 #include "sandbox/identity.h"
 #include "sandbox/lifelog.h"
@@ -23,8 +28,8 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "sandbox/supervise.h"
+#include "util/evloop.h"
 #include "util/util.h"
-#include "sandbox/tt_tmp.h"
 
 #define RUN_NAME_MAX    32
 #define RUN_STATE_DIR   "/var/lib/agentcage"
@@ -41,6 +46,7 @@ struct run_opts {
 	size_t nenv;
 	long timeout_s;
 	const char *log_path;
+	const char *hosts_path;
 	char **argv;
 };
 
@@ -65,6 +71,12 @@ struct run_ctx {
 	bool tty;
 	pid_t init_pid;
 	struct timespec t0;
+	/* the egress proxy */
+	struct hosts hosts;
+	struct engine *eng;
+	bool raw_tty;              /* the terminal is in raw mode: DENIED lines end "\r\n" */
+	bool proxy_failed;
+	char proxy_why[256];
 };
 
 static void
@@ -72,6 +84,7 @@ run_usage(FILE *f)
 {
 	fprintf(f, "usage: agentcage run [--policy FILE] [--name NAME] [--workdir DIR] [--home DIR]\n"
 		   "                     [--env KEY=VALUE]... [--timeout SECS] [--log FILE]\n"
+		   "                     [--hosts FILE]\n"
 		   "                     [-- COMMAND [ARGS...]]\n");
 }
 
@@ -84,6 +97,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "workdir", required_argument, NULL, 'w' }, { "home", required_argument, NULL, 'H' },
 		{ "env", required_argument, NULL, 'e' },     { "timeout", required_argument, NULL, 't' },
 		{ "log", required_argument, NULL, 'l' },     { "help", no_argument, NULL, 'h' },
+		{ "hosts", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *errstr;
@@ -97,6 +111,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		case 'w': o->workdir = optarg; break;
 		case 'H': o->home = optarg; break;
 		case 'l': o->log_path = optarg; break;
+		case 'S': o->hosts_path = optarg; break;
 		case 'e':
 			if (o->nenv == RUN_MAX_ENV_ARG) {
 				fprintf(stderr, "agentcage: run: more than %d --env options\n", RUN_MAX_ENV_ARG);
@@ -310,11 +325,6 @@ run_prepare_exec(struct run_ctx *r)
 		fprintf(stderr, "agentcage: run: %s\n", err);
 		return -1;
 	}
-	if (seccomp_prepare(&r->filter, err, sizeof(err)) == -1) {
-		fprintf(stderr, "agentcage: run: %s\n", err);
-		return -1;
-	}
-	r->have_filter = true;
 	return 0;
 }
 
@@ -346,13 +356,63 @@ run_on_ready(void *arg, const char *landlock_json)
 	for (size_t i = 0; i < r->id.ngroups && ng < NELEM(groups); i++)
 		groups[ng++] = r->id.groups[i];
 	s.ngroups = ng;
-	tt("ready-recv");
 	if (lifelog_write_start(&r->log, &s) == -1)
 		log_warn("writing the start line to %s", r->log_path);
 	/* Raw mode only now: init's set-up warnings (written before READY) still get the
 	 * terminal's newline translation. */
 	if (r->tty && pty_raw_enter(STDIN_FILENO) == -1)
 		log_warn("raw mode on the terminal");
+	else if (r->tty)
+		r->raw_tty = true;
+}
+
+/* The proxy's pieces that can fail on the user's input: --hosts, the compiled policy. */
+static int
+run_prepare_proxy(struct run_ctx *r)
+{
+	char err[RUN_ERR_LEN];
+
+	if (r->o.hosts_path != NULL && hosts_load(&r->hosts, r->o.hosts_path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: --hosts %s\n", err);
+		return -1;
+	}
+	if ((r->eng = engine_new(r->pol)) == NULL) {
+		fprintf(stderr, "agentcage: run: compiling the policy: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The proxy cannot go on: fail closed, the sandbox must not outlive it. */
+static void
+run_proxy_fatal(void *arg, const char *why)
+{
+	struct run_ctx *r = arg;
+
+	r->proxy_failed = true;
+	ut_strlcpy(r->proxy_why, why, sizeof(r->proxy_why));
+	kill(r->init_pid, SIGKILL); /* the supervisor's loop ends when init is reaped */
+}
+
+/* After the clone: back to the host namespace, then the proxy on <loop>. 0, or -1 after
+ * printing why (the caller kills init). */
+static int
+run_start_proxy(struct run_ctx *r, struct topo *t, struct evloop *loop, struct proxy **px)
+{
+	char err[RUN_ERR_LEN];
+	struct proxy_config pc = {
+		.engine = r->eng, .hosts = &r->hosts, .log_fd = r->log.fd, .err_fd = STDERR_FILENO,
+		.sandbox = r->name, .raw_tty = &r->raw_tty, .netns_fd = t->sandbox_ns,
+		.root_pid = r->init_pid,
+	};
+
+	if (proxy_new(px, &pc, &t->l, err, sizeof(err)) == -1 ||
+	    proxy_start(*px, loop, run_proxy_fatal, r, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: %s\nhint: the sandbox was not started: its only "
+				"way out, the egress proxy, could not run\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 static long long
@@ -364,13 +424,31 @@ run_elapsed_ms(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000LL + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* Compiles the seccomp filter and sends it to init. On failure init reads end of file
+ * and exits without starting the command; only a compile error is ours to report (EPIPE
+ * means init already died and said why). */
+static void
+run_send_filter(struct run_ctx *r, int fd)
+{
+	char err[RUN_ERR_LEN];
+
+	if (seccomp_prepare(&r->filter, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: %s\n", err);
+		return;
+	}
+	r->have_filter = true;
+	if (seccomp_filter_send(&r->filter, fd) == -1 && errno != EPIPE)
+		fprintf(stderr, "agentcage: run: sending the seccomp filter to the sandbox: %s\n",
+			strerror(errno));
+}
+
 /* Clones the sandbox and supervises it; returns agentcage's exit status. */
 static int
 run_sandbox(struct run_ctx *r)
 {
 	struct spawn_plan plan = {
 		.name = r->name, .policy = r->pol, .workdir = r->workdir, .home = r->home,
-		.argv = r->o.argv, .envp = env_vector(&r->env), .id = &r->id, .seccomp = &r->filter,
+		.argv = r->o.argv, .envp = env_vector(&r->env), .id = &r->id,
 		.pty_slave = r->tty ? r->pty.slave : -1,
 	};
 	struct supervise_config sc = {
@@ -380,39 +458,94 @@ run_sandbox(struct run_ctx *r)
 	struct supervise_result res;
 	struct lifelog_exit x = { .name = r->name, .pid = getpid() };
 	char err[RUN_ERR_LEN];
-	int pipefd[2], status, code, sig;
+	int pipefd[2], filterfd[2], status, code, sig;
 	sigset_t set;
+	struct topo topo;
+	struct evloop *loop = NULL;
+	struct proxy *px = NULL;
+	bool proxy_ok = false;
 
 	if (pipe2(pipefd, O_CLOEXEC) == -1 || fcntl(pipefd[0], F_SETFL, O_NONBLOCK) == -1) {
 		fprintf(stderr, "agentcage: run: report pipe: %s\n", strerror(errno));
 		return SPAWN_EXIT_SETUP;
 	}
+	if (pipe2(filterfd, O_CLOEXEC) == -1) {
+		fprintf(stderr, "agentcage: run: filter pipe: %s\n", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return SPAWN_EXIT_SETUP;
+	}
 	plan.report_fd = pipefd[1];
+	plan.filter_rfd = filterfd[0];
+	plan.filter_wfd = filterfd[1];
 	sc.report_fd = pipefd[0];
 	spawn_signal_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE for the relay, not our death */
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
-	tt("clone-before");
+	/* The network namespace first, with the proxy's listeners in it, so they exist
+	 * before the command does; init is cloned from inside it and inherits it. */
+	if (topo_enter(&topo, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: %s\n", err);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(filterfd[0]);
+		close(filterfd[1]);
+		return SPAWN_EXIT_SETUP;
+	}
 	r->init_pid = spawn_sandbox(&plan, err, sizeof(err));
-	tt("clone-after");
 	close(pipefd[1]);
+	close(filterfd[0]);
+	if (topo_return(&topo, err, sizeof(err)) == -1) {
+		/* Upstream connections would leave from inside the sandbox: never go on. */
+		fprintf(stderr, "agentcage: run: %s\n", err);
+		if (r->init_pid > 0)
+			kill(r->init_pid, SIGKILL);
+		fflush(NULL);
+		_exit(SPAWN_EXIT_SETUP);
+	}
 	if (r->init_pid == -1) {
 		fprintf(stderr, "agentcage: run: %s\n", err);
 		close(pipefd[0]);
+		close(filterfd[1]);
+		topo_close(&topo);
 		return SPAWN_EXIT_SETUP;
 	}
+	/* Still single-threaded: proxy_new() enters the sandbox's namespace for its identity
+	 * socket; proxy_start() then creates the resolver thread. */
+	if ((loop = evloop_new()) == NULL)
+		fprintf(stderr, "agentcage: run: event loop: %s\n", strerror(errno));
+	else
+		proxy_ok = run_start_proxy(r, &topo, loop, &px) == 0;
+	topo_close(&topo);
+	if (!proxy_ok)
+		kill(r->init_pid, SIGKILL); /* init exits; the filter pipe's EOF stops it early */
+	/* Compiled while init builds the mounts; init waits for it before the command. */
+	run_send_filter(r, filterfd[1]);
+	close(filterfd[1]);
 	sc.init_pid = r->init_pid;
+	sc.loop = loop;
 	if (r->tty)
 		ut_close(&r->pty.slave);
 	if (supervise_run(&sc, &res) == -1)
 		log_warn("supervising sandbox %s", r->name);
-	tt("supervise-done");
 	pty_raw_restore();
+	r->raw_tty = false;
+	proxy_free(px); /* open connections write their decision lines */
+	px = NULL;
+	evloop_free(loop);
+	loop = NULL;
 	close(pipefd[0]);
 	status = supervise_exit_status(&res, &code, &sig);
 	if (!res.ready && status == 0)
 		status = SPAWN_EXIT_SETUP; /* init died before building the sandbox */
+	if (!proxy_ok) {
+		status = SPAWN_EXIT_SETUP;
+	} else if (r->proxy_failed) {
+		fprintf(stderr, "agentcage: %s: the egress proxy failed (%s); the sandbox was stopped\n",
+			r->name, r->proxy_why);
+		status = SPAWN_EXIT_SETUP;
+	}
 	if (res.timed_out)
 		fprintf(stderr, "agentcage: %s: timed out after %ld s; the command was stopped\n",
 			r->name, r->o.timeout_s);
@@ -436,6 +569,9 @@ run_release(struct run_ctx *r)
 	env_free(&r->env);
 	lifelog_close(&r->log);
 	pty_close(&r->pty);
+	engine_free(r->eng);
+	r->eng = NULL;
+	hosts_free(&r->hosts);
 	policy_free(r->pol);
 	r->pol = NULL;
 }
@@ -453,20 +589,10 @@ cmd_run(int argc, char **argv)
 	}
 	r->o.env[r->o.nenv] = NULL;
 	r->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	tt("cmd_run");
-	if (run_load_policy(r) == -1) goto release;
-	tt("policy");
-	if (run_resolve_paths(r) == -1) goto release;
-	tt("paths");
-	if (run_resolve_identity(r) == -1) goto release;
-	tt("identity");
-	if (run_prepare_home(r) == -1) goto release;
-	tt("home");
-	if (run_prepare_exec(r) == -1) goto release;
-	tt("exec-prep(env+seccomp)");
-	if (run_open_log(r) == -1)
+	if (run_load_policy(r) == -1 || run_resolve_paths(r) == -1 ||
+	    run_resolve_identity(r) == -1 || run_prepare_home(r) == -1 ||
+	    run_prepare_exec(r) == -1 || run_prepare_proxy(r) == -1 || run_open_log(r) == -1)
 		goto release;
-	tt("log-open");
 	if (r->tty && pty_open(&r->pty, STDIN_FILENO) == -1) {
 		fprintf(stderr, "agentcage: run: allocating a PTY: %s\n", strerror(errno));
 		goto release;
@@ -475,6 +601,12 @@ cmd_run(int argc, char **argv)
 release:
 	run_release(r);
 	free(r);
-	tt("cmd_run-return");
+#ifndef __SANITIZE_ADDRESS__
+	/* Everything is written and released: skip the exit handlers (libcrypto tearing down
+	 * its algorithm tables, ld.so finalisers), which cost about a millisecond here. The
+	 * sanitizer build keeps them: its leak check runs from one. */
+	fflush(NULL);
+	_exit(status);
+#endif
 	return status;
 }

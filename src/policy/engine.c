@@ -603,14 +603,17 @@ engine_check_address(const struct engine *e, const struct decision *d, const cha
 			                  host, ip);
 		return 0;
 	}
-	if (d->exact_host)
+	/* An exact declared host no longer opens private addresses by itself (issue 4): a
+	 * name is only as trustworthy as the resolver that answers it, and a hostile or
+	 * rebinding DNS answer must not turn "api.example.org" into the LAN. It keeps the
+	 * stricter port rule it always had. */
+	if (d->exact_host && addr_port_is_control_plane(port))
 		return eng_check_special(host, &a, ip, port, reason, reason_len);
 	unsigned cls = addr_classify(&a);
 	if (cls & ADDR_INTERNAL_MASK)
 		return eng_refuse(reason, reason_len,
 		                  "%s resolves to internal address %s (%s), connection rejected; "
-		                  "hint: declare the exact "
-		                  "host name in a block's endpoints, or list the address range in "
+		                  "hint: list the address (or its range) in the endpoint's "
 		                  "allowed_ips",
 		                  host, ip, addr_class_name(cls));
 	return 0;

@@ -102,10 +102,12 @@ int engine_decide_request(const struct engine *e, const struct ident *id, const 
 /*
  * Destination rules (network.md §4.7) for one resolved address <sa> of a connection
  * that <d> allowed to <host>:<port>, in order of precedence: allowed_ips of
- * d->endpoint; an IP-literal host is its own allowlist; an exact declared host may be
- * private; otherwise public addresses only. Loopback, link-local (cloud metadata) and
- * unspecified addresses are never reachable through allowed_ips, a literal or a declared
- * host, and control-plane ports (addr.h) only go to public addresses.
+ * d->endpoint; an IP-literal host is its own allowlist (private included); otherwise
+ * public addresses only, for exact declared host names too (issue 4: private, loopback,
+ * link-local and metadata addresses need allowed_ips). Loopback, link-local (cloud
+ * metadata) and unspecified addresses are never reachable through allowed_ips or a
+ * literal, and control-plane ports (addr.h) are refused through allowed_ips, a literal
+ * or an exact declared host; only a wildcard host reaches them on a public address.
  * Returns 0 when the address may be dialled; -1 with errno EACCES and <reason> filled
  * when it is refused; -1 with EINVAL on bad arguments (NULL, a denied <d>, a family
  * other than AF_INET/AF_INET6).

@@ -157,10 +157,24 @@ env_add_fixed(struct env *e, const struct env_params *p)
 	return 0;
 }
 
+/* Step 3: the egress proxy (docs/proxy.md, spec/network.md §1.3). Both spellings,
+ * because clients disagree on which they read (curl: lower-case http_proxy only). No
+ * SOCKS: ALL_PROXY is the HTTP proxy too. */
 int
 env_add_proxy(struct env *e)
 {
-	(void)e; /* the proxy issue adds HTTP_PROXY, NO_PROXY, SSL_CERT_FILE, ... here */
+	static const char *const proxy_keys[] = {
+		"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "grpc_proxy",
+		"http_proxy", "https_proxy", "all_proxy",
+	};
+	static const char no_proxy[] = "127.0.0.1,localhost,::1";
+
+	for (size_t i = 0; i < NELEM(proxy_keys); i++)
+		if (env_set(e, proxy_keys[i], ENV_PROXY_URL) == -1)
+			return -1;
+	if (env_set(e, "NO_PROXY", no_proxy) == -1 || env_set(e, "no_proxy", no_proxy) == -1 ||
+	    env_set(e, "NODE_USE_ENV_PROXY", "1") == -1) /* Node.js 24+ reads them only then */
+		return -1;
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #define ENV_MAX_ENTRY    (128 * 1024) /* bytes in one KEY=VALUE (Linux MAX_ARG_STRLEN) */
 #define ENV_SANDBOX_HOME "/sandbox"
 #define ENV_SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
+#define ENV_PROXY_URL    "http://127.0.0.1:3128" /* proxy/proxy.h PROXY_URL */
 
 struct env {
 	char **v; /* NULL-terminated once anything was added */
@@ -63,8 +64,10 @@ void env_unset(struct env *e, const char *key);
 const char *env_get(const struct env *e, const char *key);
 
 /*
- * Hook for the proxy issue: adds HTTP(S)_PROXY, NO_PROXY and the CA bundle variables.
- * Today the sandbox has no proxy, so it adds nothing and returns 0.
+ * The egress proxy's variables: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, grpc_proxy and the
+ * lower-case http_proxy, https_proxy, all_proxy = ENV_PROXY_URL; NO_PROXY and no_proxy =
+ * 127.0.0.1,localhost,::1; NODE_USE_ENV_PROXY=1. (CA bundle variables come with TLS
+ * termination, issue 5.) -1 and E2BIG when full.
  */
 int env_add_proxy(struct env *e);
 

@@ -1,6 +1,7 @@
 /* sandbox/init: pid 1 of the sandbox (contract in init.h). */
 #include "sandbox/init.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -9,11 +10,12 @@
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "sandbox/netns.h"
+#include "sandbox/seccomp.h"
 #include "util/sbuf.h"
 #include "util/util.h"
-#include "sandbox/tt_tmp.h"
 
-#define INIT_ERR_LEN 1024
+#define INIT_ERR_LEN     1024
+#define INIT_CHILD_STACK (64 * 1024) /* the command child's stack until its execve */
 
 int
 init_msg_check(const struct init_msg_hdr *h)
@@ -54,12 +56,13 @@ init_die(const char *msg)
 
 /* Everything init does as root before the command exists. */
 static void
-init_build(const struct spawn_plan *plan, struct ll_ruleset *rs)
+init_build(const struct spawn_plan *plan, struct ll_ruleset *rs, struct sc_filter *filter)
 {
 	const struct mounts_config mc = { .home = plan->home, .workdir = plan->workdir };
 	char err[INIT_ERR_LEN];
 	struct sbuf summary = { 0 };
 
+	close(plan->filter_wfd); /* the supervisor's end: EOF must reach us if it gives up */
 	/* The supervisor is gone -> the whole sandbox goes (init's death kills the pid ns). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		init_die("init: PR_SET_PDEATHSIG failed");
@@ -69,25 +72,28 @@ init_build(const struct spawn_plan *plan, struct ll_ruleset *rs)
 		snprintf(err, sizeof(err), "set hostname '%s': %s", plan->name, strerror(errno));
 		init_die(err);
 	}
-	tt("init-start");
 	if (netns_lo_up() == -1) {
 		snprintf(err, sizeof(err), "bring up lo in the sandbox network namespace: %s",
 			 strerror(errno));
 		init_die(err);
 	}
-	tt("lo-up");
 	if (mounts_build(&mc, err, sizeof(err)) == -1)
 		init_die(err);
-	tt("mounts");
 	/* Landlock paths are opened here, as root, against the sandbox's own mounts: the
 	 * host has no /sandbox and its /tmp is another inode than the sandbox's. */
 	if (landlock_prepare(plan->policy, plan->workdir, rs, err, sizeof(err)) == -1)
 		init_die(err);
-	tt("landlock-prep");
+	/* The filter the supervisor compiled meanwhile. At end of file it failed and said why. */
+	if (seccomp_filter_recv(filter, plan->filter_rfd) == -1) {
+		if (errno == EPIPE)
+			_exit(SPAWN_EXIT_SETUP);
+		snprintf(err, sizeof(err), "init: receiving the seccomp filter: %s", strerror(errno));
+		init_die(err);
+	}
+	close(plan->filter_rfd);
 	landlock_summary_json(rs, &summary);
 	init_send(plan->report_fd, INIT_MSG_READY, sbuf_str(&summary), (uint32_t)summary.len);
 	sbuf_free(&summary);
-	tt("ready-sent");
 }
 
 /* The command's process group gets the signal; a command that left its group still
@@ -144,26 +150,60 @@ init_wait(pid_t cmd)
 	}
 }
 
+/* What the command child gets: its own copy of the ruleset, since it closes the fd in
+ * memory it shares with init. */
+struct init_child_arg {
+	const struct spawn_plan *plan;
+	struct ll_ruleset rs;
+};
+
+static int
+init_child_main(void *p)
+{
+	struct init_child_arg *a = p;
+
+	spawn_exec_command(a->plan, &a->rs);
+}
+
+/*
+ * Starts the command child the way posix_spawn(3) does: clone(CLONE_VM | CLONE_VFORK) on
+ * a separate stack, so init's address space is not copied (a fork would copy its page
+ * tables and then take a copy-on-write fault for each page either side writes) and init
+ * sleeps until the child's execve (or exit). The child runs spawn_exec_command() only:
+ * no allocation, no stdio buffers, nothing init relies on is written. Returns its pid
+ * or -1 with errno.
+ */
+static pid_t
+init_spawn_command(const struct spawn_plan *plan, const struct ll_ruleset *rs)
+{
+	struct init_child_arg a = { .plan = plan, .rs = *rs };
+	/* On init's own stack, as vfork(2) would: init is asleep until the execve, and a
+	 * stack inside the thread's known bounds keeps the sanitizers' stack checks valid. */
+	_Alignas(16) char stack[INIT_CHILD_STACK];
+
+	return clone(init_child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+}
+
 _Noreturn void
 init_main(const struct spawn_plan *plan)
 {
+	struct spawn_plan p = *plan;
+	struct sc_filter filter;
 	struct ll_ruleset rs;
 	int32_t status;
 	pid_t cmd;
 
 	memset(&rs, 0, sizeof(rs));
 	rs.fd = -1;
-	init_build(plan, &rs);
-	if ((cmd = fork()) == -1)
-		init_die("init: fork of the command failed");
-	if (cmd == 0)
-		spawn_exec_command(plan, &rs);
+	init_build(plan, &rs, &filter);
+	p.seccomp = &filter;
+	if ((cmd = init_spawn_command(&p, &rs)) == -1)
+		init_die("init: starting the command failed");
 	landlock_release(&rs);
+	seccomp_filter_release(&filter);
 	if (plan->pty_slave >= 0)
 		close(plan->pty_slave); /* the command holds it; its last close gives the master EIO */
-	tt("init-forked");
 	status = init_wait(cmd);
-	tt("init-reaped");
 	init_send(plan->report_fd, INIT_MSG_EXIT, &status, sizeof(status));
 	/* Our own status tells the same story for a supervisor that missed the message. */
 	if (WIFEXITED(status))

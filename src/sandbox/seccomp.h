@@ -3,7 +3,8 @@
  * docs/seccomp.md lists every entry and why it is there). The only user of libseccomp
  * (house rule 16): its types stay in seccomp.c.
  *
- * Context: seccomp_prepare() runs in the supervisor before clone and may allocate; it
+ * Context: seccomp_prepare() runs in the supervisor (after clone, while init builds the
+ * mounts; seccomp_filter_send() hands the result to init) and may allocate; it
  * compiles two classic-BPF programs: a clone3 -> ENOSYS filter (so glibc falls back to
  * clone(2), whose flags BPF can inspect) and the main deny-list filter (default allow,
  * EPERM for the listed syscalls, KILL_PROCESS for a foreign architecture or an x32 call).
@@ -40,6 +41,17 @@ int seccomp_prepare(struct sc_filter *f, char *err, size_t errlen);
  * with EINVAL. Returns 0, or -1 with errno. Async-signal-safe; no allocation.
  */
 int seccomp_apply(const struct sc_filter *f);
+
+/*
+ * Hands a compiled filter from the supervisor to init over a pipe, so the supervisor can
+ * compile it while init builds the mounts (both run at once on a multi-CPU machine).
+ * seccomp_filter_send() writes both programs to <fd> (blocking); 0, or -1 with errno
+ * (EPIPE: init is gone). seccomp_filter_recv() reads them into *<f> (prior content
+ * overwritten; the caller releases it): 0, or -1 with errno: EPIPE at end of file (the
+ * supervisor failed to compile and said why), EPROTO for a malformed message.
+ */
+int seccomp_filter_send(const struct sc_filter *f, int fd);
+int seccomp_filter_recv(struct sc_filter *f, int fd);
 
 /* Frees the programs; *<f> is then empty. */
 void seccomp_filter_release(struct sc_filter *f);

@@ -13,10 +13,11 @@
 #include "sandbox/landlock.h"
 #include "sandbox/seccomp.h"
 #include "util/util.h"
-#include "sandbox/tt_tmp.h"
 
+/* No CLONE_NEWNET: the supervisor made the network namespace itself and clones from
+ * inside it (proxy/topology.h), so the proxy's listeners exist before init does. */
 #define SPAWN_NS_FLAGS                                                                     \
-	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 static const int spawn_forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 };
 
@@ -38,7 +39,7 @@ spawn_sandbox(const struct spawn_plan *plan, char *err, size_t errlen)
 
 	if (pid == -1) {
 		const int e = errno;
-		snprintf(err, errlen, "clone into new mount/pid/net/ipc/uts/cgroup namespaces: %s%s",
+		snprintf(err, errlen, "clone into new mount/pid/ipc/uts/cgroup namespaces: %s%s",
 			 strerror(e),
 			 e == EPERM ? "\nhint: agentcage run must run as root (sudo agentcage run ...)"
 				    : e == ENOSPC ? "\nhint: a namespace limit in /proc/sys/user/ was reached"
@@ -156,7 +157,6 @@ spawn_exec_command(const struct spawn_plan *plan, struct ll_ruleset *rs)
 {
 	char err[1024];
 
-	tt("cmd-child");
 	/* 1. Session: own session + controlling PTY, or own process group (signals, job control). */
 	spawn_set_session(plan->pty_slave);
 	/* 2. Defaults for every signal: the supervisor and init block or ignore some. */
@@ -167,7 +167,6 @@ spawn_exec_command(const struct spawn_plan *plan, struct ll_ruleset *rs)
 	 *    setresuid, each verified, and regaining root must fail. */
 	if (identity_drop(plan->id, err, sizeof(err)) == -1)
 		spawn_die("identity", err, SPAWN_EXIT_SETUP);
-	tt("cmd-dropped");
 	/* 5. no_new_privs: no setuid bit or file capability can give anything back. Required
 	 *    by Landlock and seccomp for an unprivileged task anyway. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
@@ -184,7 +183,6 @@ spawn_exec_command(const struct spawn_plan *plan, struct ll_ruleset *rs)
 	if (chdir(plan->workdir) == -1)
 		spawn_die_errno("workdir", plan->workdir,
 				"the sandbox user must be able to enter it (chmod o+x on its parents)");
-	tt("cmd-exec");
 	/* 10. The command. */
 	spawn_execvpe(plan->argv, plan->envp);
 	if (errno == ENOENT) {

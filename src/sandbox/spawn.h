@@ -4,7 +4,9 @@
  *
  * Process layout:
  *   supervisor (root, host namespaces)
- *     └─ init: pid 1 of new mnt/pid/net/ipc/uts/cgroup namespaces, root (sandbox/init.h)
+ *     └─ init: pid 1 of new mnt/pid/ipc/uts/cgroup namespaces, root (sandbox/init.h),
+ *          in the network namespace the supervisor made and entered before the clone
+ *          (proxy/topology.h: the proxy listens there before init exists)
  *          └─ command: confined by spawn_exec_command(), then execve()
  *
  * Context: spawn_sandbox() runs in the supervisor; spawn_exec_command() in the forked
@@ -34,7 +36,9 @@ struct identity;
 struct ll_ruleset;
 struct sc_filter;
 
-/* Everything init and the command child need, prepared by the supervisor before clone. */
+/* Everything init and the command child need, prepared by the supervisor before clone,
+ * except the seccomp filter: the supervisor compiles it while init builds the mounts and
+ * sends it over filter_rfd/filter_wfd (seccomp_filter_send). */
 struct spawn_plan {
 	const char *name;          /* hostname inside */
 	const struct policy *policy;
@@ -43,7 +47,9 @@ struct spawn_plan {
 	char *const *argv;         /* the command, argv[0] a path or a name looked up in PATH */
 	char *const *envp;         /* its whole environment (sandbox/env.h) */
 	const struct identity *id; /* resolved before clone (identity_resolve) */
-	const struct sc_filter *seccomp; /* compiled before clone (seccomp_prepare) */
+	const struct sc_filter *seccomp; /* set by init once it has received the filter */
+	int filter_rfd;            /* init reads the compiled seccomp filter here, sent by */
+	int filter_wfd;            /* the supervisor after clone; init closes this end */
 	int pty_slave;             /* -1: no PTY, the command inherits stdin/stdout/stderr */
 	int report_fd;             /* init -> supervisor messages (sandbox/init.h) */
 };
@@ -57,7 +63,8 @@ struct spawn_plan {
 void spawn_signal_set(sigset_t *set);
 
 /*
- * Clones init into new mount, pid, network, IPC, UTS and cgroup namespaces; init runs
+ * Clones init into new mount, pid, IPC, UTS and cgroup namespaces (the network namespace
+ * is the caller's current one: enter the sandbox's first, topo_enter()); init runs
  * init_main(<plan>) and never returns. Returns init's pid (in the supervisor's pid
  * namespace), or -1 with errno and a message in <err> (EPERM: not root).
  */

@@ -29,6 +29,7 @@ struct supervisor {
 	size_t in_len, in_off;
 	bool stdin_open;
 	long long kill_timer;
+	long long timeout_timer;
 };
 
 static void sv_master_cb(struct evloop *loop, int fd, uint32_t events, void *data);
@@ -61,6 +62,12 @@ sv_handle_msg(struct supervisor *sv)
 		r->landlock_json = steal_ptr(&sv->payload);
 		if (sv->cfg->on_ready != NULL)
 			sv->cfg->on_ready(sv->cfg->arg, r->landlock_json);
+		/* Keys are read only now: on_ready enters raw mode with TCSAFLUSH, which drops
+		 * what was queued, so a readiness seen before it could leave a blocking read of
+		 * the terminal with nothing to return. */
+		if (sv->cfg->pty != NULL &&
+		    evloop_add(sv->loop, sv->cfg->tty_fd, EV_READ, sv_stdin_cb, sv) == -1)
+			sv_abort(sv, "watching the terminal");
 		break;
 	case INIT_MSG_EXIT: {
 		int32_t st;
@@ -264,6 +271,7 @@ sv_timeout_cb(struct evloop *loop, long long id, void *data)
 	struct supervisor *sv = data;
 
 	(void)id;
+	sv->timeout_timer = 0;
 	if (sv->init_gone)
 		return EV_TIMER_STOP;
 	sv->res->timed_out = true;
@@ -286,14 +294,35 @@ sv_register(struct supervisor *sv)
 		return -1;
 	if (c->pty != NULL) {
 		sv->stdin_open = true;
-		if (evloop_add(sv->loop, c->pty->master, EV_READ, sv_master_cb, sv) == -1 ||
-		    evloop_add(sv->loop, c->tty_fd, EV_READ, sv_stdin_cb, sv) == -1)
-			return -1;
+		if (evloop_add(sv->loop, c->pty->master, EV_READ, sv_master_cb, sv) == -1)
+			return -1; /* the terminal is watched from READY on (sv_handle_msg) */
 	}
 	if (c->timeout_s > 0 &&
-	    evloop_timer_add(sv->loop, c->timeout_s * 1000, sv_timeout_cb, sv) == -1)
+	    (sv->timeout_timer = evloop_timer_add(sv->loop, c->timeout_s * 1000, sv_timeout_cb,
+						  sv)) == -1)
 		return -1;
 	return 0;
+}
+
+/* Leaves a shared loop as it was before sv_register() (ENOENT for what was never
+ * registered, or already removed, is fine). */
+static void
+sv_unregister(struct supervisor *sv)
+{
+	const int e = errno;
+
+	if (sv->sigfd >= 0)
+		evloop_del(sv->loop, sv->sigfd);
+	evloop_del(sv->loop, sv->cfg->report_fd);
+	if (sv->cfg->pty != NULL) {
+		evloop_del(sv->loop, sv->cfg->pty->master);
+		evloop_del(sv->loop, sv->cfg->tty_fd);
+	}
+	if (sv->kill_timer > 0)
+		evloop_timer_del(sv->loop, sv->kill_timer);
+	if (sv->timeout_timer > 0)
+		evloop_timer_del(sv->loop, sv->timeout_timer);
+	errno = e;
 }
 
 int
@@ -303,7 +332,7 @@ supervise_run(const struct supervise_config *c, struct supervise_result *r)
 	int rc = -1, status;
 
 	memset(r, 0, sizeof(*r));
-	if ((sv.loop = evloop_new()) == NULL)
+	if ((sv.loop = c->loop != NULL ? c->loop : evloop_new()) == NULL)
 		goto kill_init;
 	if (sv_register(&sv) == -1)
 		goto kill_init;
@@ -323,8 +352,10 @@ kill_init:
 	}
 	free(sv.payload);
 	sv.payload = NULL;
-	if (sv.loop != NULL)
+	if (sv.loop != NULL && c->loop == NULL)
 		evloop_free(sv.loop);
+	else if (sv.loop != NULL)
+		sv_unregister(&sv); /* the proxy's registrations stay */
 	ut_close(&sv.sigfd);
 	return rc;
 }

@@ -20,6 +20,8 @@
 
 #include "sandbox/pty.h"
 
+struct evloop;
+
 #define SUPERVISE_KILL_GRACE_MS 2000 /* SIGTERM -> SIGKILL after --timeout */
 
 struct supervise_config {
@@ -28,6 +30,10 @@ struct supervise_config {
 	struct pty *pty;      /* NULL: no PTY */
 	int tty_fd;           /* the user's terminal when pty != NULL */
 	long timeout_s;       /* 0: none */
+	/* The loop to run on, shared with the egress proxy (proxy/proxy.h), which registered
+	 * its listeners on it first; NULL: supervise_run() makes and frees its own. A shared
+	 * loop is left registered with nothing of the supervisor's on return. */
+	struct evloop *loop;
 	/* Called once when init reports READY, with the Landlock summary (JSON text). */
 	void (*on_ready)(void *arg, const char *landlock_json);
 	void *arg;

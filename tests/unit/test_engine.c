@@ -1391,11 +1391,15 @@ static const struct acase addr_cases[] = {
         {CURL, "my-service.corp.net", 8080, "10.0.5.7", NULL},
         {CURL, "my-service.corp.net", 8080, "10.0.6.1", "not in allowed_ips"},
         {CURL, "my-service.corp.net", 8080, "169.254.169.254", "always-blocked"},
-        {CURL, "api.example.org", 443, "10.0.0.5", NULL}, /* exact declared host may be private */
-        {CURL, "api.example.org", 443, "127.0.0.1", "always-blocked"},
-        {CURL, "api.example.org", 443, "::1", "always-blocked"},
-        {CURL, "api.example.org", 443, "0.0.0.0", "always-blocked"},
-        {CURL, "api.example.org", 443, "fe80::1", "always-blocked"},
+        /* an exact declared host without allowed_ips reaches public addresses only */
+        {CURL, "api.example.org", 443, "93.184.216.34", NULL},
+        {CURL, "api.example.org", 443, "10.0.0.5", "internal address 10.0.0.5 (private)"},
+        {CURL, "api.example.org", 443, "192.168.1.9", "hint: list the address"},
+        {CURL, "api.example.org", 443, "127.0.0.1", "internal address 127.0.0.1 (loopback)"},
+        {CURL, "api.example.org", 443, "::1", "internal address ::1 (loopback)"},
+        {CURL, "api.example.org", 443, "0.0.0.0", "internal address"},
+        {CURL, "api.example.org", 443, "fe80::1", "internal address fe80::1"},
+        {CURL, "api.example.org", 443, "169.254.169.254", "internal address 169.254.169.254"},
         {CURL, "k8s.corp.net", 6443, "10.0.0.5", "port 6443 is a blocked control-plane port"},
         {"/tmp/openshell-connect-test/x", "203.0.113.10", 443, "203.0.113.10",
          NULL}, /* literal: itself */

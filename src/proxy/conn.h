@@ -1,0 +1,114 @@
+/*
+ * proxy/conn: one client connection of the egress proxy, from the first byte of its
+ * request head to the last byte relayed (docs/proxy.md, network.md §2):
+ *
+ *   CS_HEAD -> CS_DECIDE -> CS_RESOLVE -> CS_DIAL -> CS_RELAY
+ *      \           \             \            \         \
+ *       `-----------`-------------`------------`---------`--> CS_REPLY -> CS_DRAIN -> closed
+ *
+ * CONNECT host:port gets "200 Connection established" and a raw tunnel; an absolute-form
+ * request (GET http://host/path) is rewritten to origin form and sent upstream with
+ * "Connection: close" (one request per client connection, as the reference). Every
+ * refusal is a JSON response (proxy/respond.h) and one decision line (proxy/declog.h).
+ *
+ * Each state has a timeout (CONN_*_MS); conn_set_state() logs transitions at debug level
+ * and re-arms the connection's one timer; conn_close() is the only teardown: it writes the
+ * decision line once, unregisters and closes both sockets, cancels a pending lookup, and
+ * queues the memory to be freed after the current loop dispatch (house rule 9).
+ *
+ * Context: proxy loop (single-threaded). Errors: conn_start() returns 0 / -1 with errno;
+ * a failure after that costs this connection only, never the proxy.
+ * Ownership: struct proxy_ctx is the proxy's (proxy.h); a connection owns its sockets,
+ * buffers and identity strings.
+ */
+#ifndef AGENTCAGE_PROXY_CONN_H
+#define AGENTCAGE_PROXY_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "proxy/declog.h"
+#include "proxy/relay.h"
+
+#define CONN_HEAD_MS    10000        /* whole request head (slowloris) -> 408 */
+#define CONN_RESOLVE_MS 15000        /* a DNS answer -> 502 dns_failure */
+#define CONN_DIAL_MS    10000        /* one upstream connect(); the last -> 504 */
+#define CONN_IDLE_MS    (3600 * 1000) /* a relay with no byte either way -> closed */
+#define CONN_REPLY_MS   5000         /* writing our own response, then draining */
+
+enum conn_state {
+	CS_HEAD = 0, /* reading the request head */
+	CS_DECIDE,   /* [transient] identity, policy, address rules */
+	CS_RESOLVE,  /* waiting for the resolver thread */
+	CS_DIAL,     /* upstream connect() in progress */
+	CS_RELAY,    /* bytes flow both ways */
+	CS_REPLY,    /* writing the proxy's own (error) response */
+	CS_DRAIN,    /* response sent, write side shut; reading until EOF so no RST eats it */
+	CS_CLOSED,   /* [transient] torn down, memory freed after dispatch */
+};
+
+/* Who made the connection, as the log and the engine see it. */
+struct conn_who {
+	pid_t pid;
+	char *exe;
+	char **ancestors;
+	size_t nancestors;
+};
+
+struct evloop;
+struct engine;
+struct decision;
+struct ident_ctx;
+struct tofu;
+struct resolver;
+struct conn;
+
+/* Seams for the parts that need a real sandbox (replaced in unit tests). */
+struct conn_ops {
+	/* Fills <who> (malloc'd strings) for the client at <peer> seen on <local>; 0, or -1
+	 * with a reason the 403 will carry. */
+	int (*identify)(void *arg, const struct sockaddr_storage *peer,
+			const struct sockaddr_storage *local, struct conn_who *who, char *reason,
+			size_t reason_len);
+	/* engine_check_address()'s contract. */
+	int (*check_address)(const struct engine *e, const struct decision *d, const char *host,
+			     const struct sockaddr *sa, uint16_t port, char *reason,
+			     size_t reason_len);
+	void *arg;
+};
+
+/* What every connection shares; embedded in struct proxy. */
+struct proxy_ctx {
+	struct evloop *loop;
+	const struct engine *engine;
+	struct resolver *resolver;
+	struct declog log;
+	struct conn_ops ops;
+	enum relay_mode relay_mode;
+	struct conn *live;      /* doubly linked list of open connections */
+	size_t nlive;
+	struct conn *reap;      /* closed, freed by the reap timer */
+	long long reap_timer;
+	unsigned long long served, denied;
+};
+
+/* "head", "decide", ... for logs. */
+const char *conn_state_str(enum conn_state s);
+
+/*
+ * Takes over accepted, non-blocking client socket <fd> and starts reading its head.
+ * -1 with errno when it cannot (getpeername, ENOMEM, evloop_add): <fd> is closed then.
+ */
+int conn_start(struct proxy_ctx *px, int fd);
+
+/* Closes every connection (sandbox end); each still writes its decision line. */
+void conn_close_all(struct proxy_ctx *px);
+
+/* Frees the connections closed so far (the reap timer does it in normal operation;
+ * callers tearing the proxy down call it after conn_close_all()). */
+void conn_reap(struct proxy_ctx *px);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * proxy/conn_int: the connection's own fields (types only, style.md §5), kept apart from
+ * conn.c's logic; only conn.c includes it. Fields start at -1 (fds) or zero.
+ */
+#ifndef AGENTCAGE_PROXY_CONN_INT_H
+#define AGENTCAGE_PROXY_CONN_INT_H
+
+#include "policy/addr.h"
+#include "policy/engine.h"
+#include "proxy/conn.h"
+#include "proxy/http1.h"
+#include "proxy/resolve.h"
+#include "proxy/respond.h"
+#include "util/sbuf.h"
+
+struct conn {
+	struct proxy_ctx *px;
+	struct conn *prev, *next; /* px->live, or px->reap once closed */
+	enum conn_state state;
+	int cfd, ufd;             /* client, upstream; -1 when closed */
+	uint32_t cmask, umask;    /* events registered for each */
+	bool u_registered;
+	long long timer;
+	long long t0_ms, last_io_ms;
+	struct sockaddr_storage peer, local;
+	/* the request head */
+	char head[HTTP1_MAX_HEAD + 1];
+	size_t hlen, hseen;
+	size_t head_end;          /* length of the parsed head */
+	bool is_connect;
+	char host[HTTP1_MAX_HOST + 1];
+	uint16_t port;
+	/* decision */
+	struct conn_who who;
+	struct decision dec;
+	bool allowed;             /* policy and address rules passed */
+	/* resolve and dial */
+	long long rq;
+	struct resolve_answer ans;
+	size_t next_addr;
+	char address[ADDR_STRLEN];
+	char dial_err[256];
+	bool dial_timed_out;
+	/* what goes upstream first (CONNECT: bytes after the head; forward: rewritten head +
+	 * the body bytes already read) */
+	struct sbuf pre;
+	uint64_t body_left;       /* forward: request body bytes still to read */
+	bool body_unbounded;      /* forward, chunked: relay until the client stops */
+	/* relay */
+	struct relay up, down;
+	bool relaying;
+	/* our own response */
+	char reply[RESPOND_MAX];
+	size_t rlen, roff;
+	/* decision log */
+	const char *error;        /* response kind for a refusal, or NULL */
+	char reason[ENGINE_REASON_MAX];
+	bool logged;
+};
+
+#endif

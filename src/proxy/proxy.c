@@ -1,0 +1,356 @@
+/* proxy/proxy: listeners, accept hardening, identity, life cycle (contract in proxy.h). */
+#include "proxy/proxy.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "policy/engine.h"
+#include "proxy/conn.h"
+#include "proxy/ident.h"
+#include "proxy/resolve.h"
+#include "proxy/tofu.h"
+#include "util/evloop.h"
+#include "util/util.h"
+
+struct proxy {
+	struct proxy_ctx ctx;            /* first: what connections see */
+	struct proxy_listeners l;
+	bool listening;                  /* registered on the loop (not paused) */
+	long long pause_timer;
+	int reserve_fd;                  /* /dev/null, given up to accept under EMFILE */
+	struct ident_ctx *ident;
+	struct tofu *tofu;
+	struct peer_ident *scratch;      /* ~260 KiB, reused: the loop is single-threaded */
+	proxy_fatal_cb on_fatal;
+	void *fatal_arg;
+	bool failed;
+};
+
+/* --- listeners --- */
+
+static int
+proxy_listen_one(int family, uint16_t port, int *out, char *err, size_t errlen)
+{
+	static const int one = 1;
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd;
+
+	*out = -1;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		in6->sin6_addr = in6addr_loopback;
+		len = sizeof(*in6);
+	}
+	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, PROXY_BACKLOG) == -1)
+		goto fail;
+	*out = fd;
+	return 0;
+fail: {
+	const int e = errno;
+	if (fd >= 0)
+		close(fd);
+	snprintf(err, errlen, "proxy listener on %s:%u in the sandbox's network namespace: %s",
+		 family == AF_INET ? "127.0.0.1" : "[::1]", port, strerror(e));
+	errno = e;
+	return -1;
+}
+}
+
+int
+proxy_listen(struct proxy_listeners *l, uint16_t port, char *err, size_t errlen)
+{
+	int fd;
+
+	l->fd[0] = l->fd[1] = -1;
+	l->n = 0;
+	if (proxy_listen_one(AF_INET, port, &fd, err, errlen) == -1)
+		return -1;
+	l->fd[l->n++] = fd;
+	if (proxy_listen_one(AF_INET6, port, &fd, err, errlen) == -1) {
+		if (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)
+			return 0; /* no IPv6 in this kernel: 127.0.0.1 is enough */
+		proxy_listeners_close(l);
+		return -1;
+	}
+	l->fd[l->n++] = fd;
+	return 0;
+}
+
+void
+proxy_listeners_close(struct proxy_listeners *l)
+{
+	for (size_t i = 0; i < PROXY_MAX_LISTENERS; i++)
+		ut_close(&l->fd[i]);
+	l->n = 0;
+}
+
+/* --- identity: the calling binary, pinned --- */
+
+static int
+proxy_identify(void *arg, const struct sockaddr_storage *peer,
+	       const struct sockaddr_storage *local, struct conn_who *who, char *reason,
+	       size_t reason_len)
+{
+	struct proxy *p = arg;
+	struct peer_ident *pi = p->scratch;
+	char hex[TOFU_HEX_LEN];
+
+	if (ident_lookup(p->ident, peer, local, pi, reason, reason_len) == -1)
+		return -1;
+	who->pid = pi->pid;
+	if ((who->exe = strdup(pi->exe)) == NULL)
+		goto nomem;
+	/* Known before the pin check, so a denial names the binary. */
+	if (tofu_check_pid(p->tofu, pi->pid, pi->exe, pi->exe_deleted, hex, reason, reason_len) == -1)
+		return -1;
+	if (pi->nancestors > 0 &&
+	    (who->ancestors = calloc(pi->nancestors, sizeof(*who->ancestors))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < pi->nancestors; i++) {
+		if ((who->ancestors[i] = strdup(pi->ancestors[i])) == NULL)
+			goto nomem;
+		who->nancestors++;
+		/* An ancestor grants as much as the caller itself, so it is pinned too. */
+		if (tofu_check_pid(p->tofu, pi->ancestor_pids[i], pi->ancestors[i], false, hex,
+				   reason, reason_len) == -1)
+			return -1;
+	}
+	return 0;
+nomem:
+	snprintf(reason, reason_len, "out of memory");
+	return -1;
+}
+
+/* --- accept --- */
+
+static void proxy_accept_cb(struct evloop *loop, int fd, uint32_t events, void *data);
+
+static void
+proxy_fail(struct proxy *p, const char *why)
+{
+	if (p->failed)
+		return;
+	p->failed = true;
+	log_warnx("proxy: %s", why);
+	if (p->on_fatal)
+		p->on_fatal(p->fatal_arg, why);
+}
+
+static int
+proxy_resume(struct proxy *p)
+{
+	for (size_t i = 0; i < p->l.n; i++)
+		if (evloop_add(p->ctx.loop, p->l.fd[i], EV_READ, proxy_accept_cb, p) == -1 &&
+		    errno != EEXIST)
+			return -1;
+	p->listening = true;
+	return 0;
+}
+
+static long
+proxy_pause_cb(struct evloop *loop, long long id, void *data)
+{
+	struct proxy *p = data;
+
+	(void)loop;
+	(void)id;
+	p->pause_timer = 0;
+	if (p->reserve_fd < 0)
+		p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (proxy_resume(p) == -1)
+		proxy_fail(p, "cannot re-arm the listeners after fd exhaustion");
+	return EV_TIMER_STOP;
+}
+
+/* Out of fds: drop the pending client cleanly (it sees a close, not a hang) and rest. */
+static void
+proxy_pressure(struct proxy *p, int lfd, int err)
+{
+	int fd;
+
+	log_warnx("proxy: accept: %s; pausing new connections for %d ms (%zu open)",
+		  strerror(err), PROXY_ACCEPT_PAUSE_MS, p->ctx.nlive);
+	ut_close(&p->reserve_fd);
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(fd);
+	p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; i < p->l.n; i++)
+		evloop_del(p->ctx.loop, p->l.fd[i]);
+	p->listening = false;
+	if (p->pause_timer == 0 &&
+	    (p->pause_timer = evloop_timer_add(p->ctx.loop, PROXY_ACCEPT_PAUSE_MS, proxy_pause_cb,
+					       p)) == -1) {
+		p->pause_timer = 0;
+		proxy_fail(p, "cannot arm the accept pause timer");
+	}
+}
+
+static void
+proxy_accept_cb(struct evloop *loop, int lfd, uint32_t events, void *data)
+{
+	struct proxy *p = data;
+
+	(void)loop;
+	(void)events;
+	while (p->listening) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+			case EPERM: /* a netfilter verdict in the namespace */
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				proxy_pressure(p, lfd, errno);
+				return;
+			default: {
+				char why[128];
+				snprintf(why, sizeof(why), "accept on the listener failed: %s",
+					 strerror(errno));
+				proxy_fail(p, why);
+				return;
+			}
+			}
+		}
+		if (p->ctx.nlive >= PROXY_MAX_CONNS) {
+			log_warnx("proxy: %d connections open; dropping a new one", PROXY_MAX_CONNS);
+			close(fd);
+			continue;
+		}
+		if (conn_start(&p->ctx, fd) == -1)
+			log_warn("proxy: taking a new connection");
+	}
+}
+
+/* --- life cycle --- */
+
+int
+proxy_new(struct proxy **out, const struct proxy_config *c, struct proxy_listeners *l,
+	  char *err, size_t errlen)
+{
+	struct proxy *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (p == NULL) {
+		proxy_listeners_close(l);
+		snprintf(err, errlen, "proxy: out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	p->l = *l;
+	l->n = 0;
+	l->fd[0] = l->fd[1] = -1;
+	p->reserve_fd = -1;
+	p->ctx.engine = c->engine;
+	p->ctx.relay_mode = RELAY_SPLICE;
+	p->ctx.log = (struct declog){ .fd = c->log_fd, .err_fd = c->err_fd,
+				      .sandbox = c->sandbox, .raw_tty = c->raw_tty };
+	p->ctx.ops = (struct conn_ops){ .identify = proxy_identify,
+					.check_address = engine_check_address, .arg = p };
+	if ((p->scratch = malloc(sizeof(*p->scratch))) == NULL || (p->tofu = tofu_new()) == NULL ||
+	    resolver_new(&p->ctx.resolver, c->hosts) == -1) {
+		snprintf(err, errlen, "proxy: out of memory");
+		goto fail;
+	}
+	if (ident_ctx_open(&p->ident, c->netns_fd, c->root_pid, err, errlen) == -1)
+		goto fail;
+	*out = p;
+	return 0;
+fail: {
+	const int e = errno;
+	proxy_free(p);
+	errno = e;
+	return -1;
+}
+}
+
+/* The proxy holds two sockets and up to four pipe fds per connection. */
+static void
+proxy_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (rl.rlim_cur > EVLOOP_MAX_FD) /* the loop indexes registrations by fd */
+		rl.rlim_cur = EVLOOP_MAX_FD;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("proxy: raising the open-file limit");
+}
+
+int
+proxy_start(struct proxy *p, struct evloop *loop, proxy_fatal_cb on_fatal, void *arg,
+	    char *err, size_t errlen)
+{
+	p->ctx.loop = loop;
+	p->on_fatal = on_fatal;
+	p->fatal_arg = arg;
+	proxy_raise_nofile();
+	if ((p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    proxy_resume(p) == -1) {
+		snprintf(err, errlen, "proxy: registering the listeners: %s", strerror(errno));
+		return -1;
+	}
+	if (resolver_start(p->ctx.resolver, loop) == -1) {
+		snprintf(err, errlen, "proxy: starting the resolver thread: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+proxy_counts(const struct proxy *p, unsigned long long *served, unsigned long long *denied)
+{
+	*served = p->ctx.served;
+	*denied = p->ctx.denied;
+}
+
+void
+proxy_free(struct proxy *p)
+{
+	if (p == NULL)
+		return;
+	if (p->ctx.loop != NULL) {
+		conn_close_all(&p->ctx);
+		if (p->ctx.reap_timer > 0)
+			evloop_timer_del(p->ctx.loop, p->ctx.reap_timer);
+		if (p->pause_timer > 0)
+			evloop_timer_del(p->ctx.loop, p->pause_timer);
+		for (size_t i = 0; i < p->l.n && p->listening; i++)
+			evloop_del(p->ctx.loop, p->l.fd[i]);
+	}
+	conn_reap(&p->ctx);
+	resolver_free(p->ctx.resolver);
+	p->ctx.resolver = NULL;
+	proxy_listeners_close(&p->l);
+	ut_close(&p->reserve_fd);
+	ident_ctx_close(p->ident);
+	tofu_free(p->tofu);
+	free(p->scratch);
+	p->scratch = NULL;
+	free(p);
+}

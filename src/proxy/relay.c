@@ -1,0 +1,187 @@
+/* proxy/relay: one direction of a proxied connection (contract in relay.h). */
+#include "proxy/relay.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include "util/util.h"
+
+int
+relay_init(struct relay *r, int from, int to, enum relay_mode mode, const void *prefix,
+	   size_t plen)
+{
+	memset(r, 0, sizeof(*r));
+	r->from = from;
+	r->to = to;
+	r->pipe[0] = r->pipe[1] = -1;
+	r->left = RELAY_UNLIMITED;
+	r->shut_on_eof = true;
+	r->mode = mode;
+	if (mode == RELAY_SPLICE && pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		r->pipe[0] = r->pipe[1] = -1;
+		r->mode = RELAY_COPY; /* near the fd limit: keep the connection, lose zero-copy */
+	}
+	r->cap = r->mode == RELAY_COPY ? RELAY_BUF_SIZE : 0;
+	if (plen > r->cap)
+		r->cap = plen;
+	if (r->cap > 0 && (r->buf = malloc(r->cap)) == NULL) {
+		relay_free(r);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (plen > 0)
+		memcpy(r->buf, prefix, plen);
+	r->len = plen;
+	return 0;
+}
+
+size_t
+relay_pending(const struct relay *r)
+{
+	return (r->len - r->off) + r->in_pipe;
+}
+
+bool
+relay_want_read(const struct relay *r)
+{
+	if (r->eof || r->left == 0)
+		return false;
+	if (r->mode == RELAY_SPLICE) /* the prefix goes first; the pipe holds <= BUF_SIZE */
+		return r->off == r->len && !r->pipe_full && r->in_pipe < RELAY_BUF_SIZE;
+	return r->len < r->cap;
+}
+
+bool
+relay_want_write(const struct relay *r)
+{
+	return relay_pending(r) > 0;
+}
+
+bool
+relay_done(const struct relay *r)
+{
+	return r->eof && relay_pending(r) == 0 && r->shut;
+}
+
+/* Writes buffered bytes; returns bytes written (0: would block), or -1. */
+static ssize_t
+relay_flush_buf(struct relay *r)
+{
+	ssize_t n;
+
+	if (r->off == r->len)
+		return 0;
+	n = TEMP_FAILURE_RETRY_INT(send(r->to, r->buf + r->off, r->len - r->off, MSG_NOSIGNAL));
+	if (n == -1)
+		return errno == EAGAIN ? 0 : -1;
+	r->off += (size_t)n;
+	r->bytes += (uint64_t)n;
+	if (r->off == r->len)
+		r->off = r->len = 0;
+	return n;
+}
+
+static ssize_t
+relay_flush_pipe(struct relay *r)
+{
+	ssize_t n;
+
+	if (r->in_pipe == 0 || r->off != r->len)
+		return 0;
+	n = TEMP_FAILURE_RETRY_INT(splice(r->pipe[0], NULL, r->to, NULL, r->in_pipe,
+					  SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+	if (n == -1)
+		return errno == EAGAIN ? 0 : -1;
+	r->in_pipe -= (size_t)n;
+	r->bytes += (uint64_t)n;
+	if (n > 0)
+		r->pipe_full = false;
+	return n;
+}
+
+/* Bytes a read may take now: room left, and what the source may still send. */
+static size_t
+relay_room(const struct relay *r, size_t room)
+{
+	return r->left < room ? (size_t)r->left : room;
+}
+
+static void
+relay_got(struct relay *r, size_t n)
+{
+	if (r->left != RELAY_UNLIMITED)
+		r->left -= n;
+	if (r->left == 0)
+		r->eof = true; /* the caller's limit: the rest of <from> is not ours to move */
+}
+
+/* Reads into the buffer or the pipe; returns bytes read (0: would block or EOF), or -1. */
+static ssize_t
+relay_fill(struct relay *r)
+{
+	ssize_t n;
+
+	if (!relay_want_read(r))
+		return 0;
+	if (r->mode == RELAY_COPY) {
+		n = TEMP_FAILURE_RETRY_INT(read(r->from, r->buf + r->len,
+						relay_room(r, r->cap - r->len)));
+	} else {
+		n = TEMP_FAILURE_RETRY_INT(splice(r->from, NULL, r->pipe[1], NULL,
+						  relay_room(r, RELAY_BUF_SIZE - r->in_pipe),
+						  SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+		/* EAGAIN with bytes in the pipe may mean the pipe is full (its slots, not its
+		 * bytes, ran out): wait for a flush rather than spin on a readable socket. */
+		if (n == -1 && errno == EAGAIN && r->in_pipe > 0)
+			r->pipe_full = true;
+	}
+	if (n == -1)
+		return errno == EAGAIN ? 0 : -1;
+	if (n == 0) {
+		r->eof = true;
+		return 0;
+	}
+	if (r->mode == RELAY_COPY)
+		r->len += (size_t)n;
+	else
+		r->in_pipe += (size_t)n;
+	relay_got(r, (size_t)n);
+	return n;
+}
+
+int
+relay_pump(struct relay *r)
+{
+	size_t moved = 0;
+
+	for (;;) {
+		ssize_t w, rd;
+
+		if ((w = relay_flush_buf(r)) == -1 || (w == 0 && (w = relay_flush_pipe(r)) == -1))
+			return -1;
+		if ((rd = relay_fill(r)) == -1)
+			return -1;
+		moved += (size_t)w + (size_t)rd;
+		if ((w == 0 && rd == 0) || moved >= RELAY_PUMP_MAX)
+			break;
+	}
+	/* Write out what the last read brought, so one readiness event is enough. */
+	if (relay_flush_buf(r) == -1 || relay_flush_pipe(r) == -1)
+		return -1;
+	if (r->eof && relay_pending(r) == 0 && !r->shut) {
+		if (r->shut_on_eof && shutdown(r->to, SHUT_WR) == -1 && errno != ENOTCONN)
+			return -1;
+		r->shut = true;
+	}
+	return 0;
+}
+
+void
+relay_free(struct relay *r)
+{
+	ut_close(&r->pipe[0]);
+	ut_close(&r->pipe[1]);
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = r->off = r->len = 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * proxy/relay: moves the bytes of one direction of a proxied connection (client ->
+ * upstream or upstream -> client) with back-pressure and half-close. A connection holds
+ * two of them (conn.h).
+ *
+ * Modes: RELAY_SPLICE moves data socket -> pipe -> socket with splice(2), so bulk
+ * transfers never cross user space; RELAY_COPY uses read/write through a RELAY_BUF_SIZE
+ * buffer (the fallback when no pipe can be had, e.g. near the fd limit). Either way a
+ * direction holds at most about RELAY_BUF_SIZE bytes (the pipe's default 64 KiB or the
+ * buffer): when they are not yet written, the direction stops reading its source, so a
+ * slow receiver slows the sender instead of growing memory.
+ *
+ * A prefix (the proxy's "200 Connection established", the rewritten head of a forward
+ * request, bytes a client sent right after its CONNECT head) is written before anything
+ * read from the source.
+ *
+ * Half-close: when the source reaches EOF and everything is written, the destination
+ * gets shutdown(SHUT_WR); the other direction carries on until its own EOF (RFC 9293
+ * §3.6: a FIN closes one direction only).
+ *
+ * Context: proxy loop; non-blocking fds; no callbacks: the connection calls
+ * relay_pump() on readiness and asks relay_want_*() which events to wait for.
+ * Errors: relay_pump() returns 0, or -1 with errno from the failing read/write/splice
+ * (ECONNRESET, EPIPE...). Ownership: fds are borrowed; the pipe and buffers are the
+ * relay's own, released by relay_free().
+ */
+#ifndef AGENTCAGE_PROXY_RELAY_H
+#define AGENTCAGE_PROXY_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RELAY_BUF_SIZE (64 * 1024)  /* copy-mode buffer per direction */
+#define RELAY_PUMP_MAX (256 * 1024) /* bytes moved per relay_pump() call: fairness */
+#define RELAY_UNLIMITED UINT64_MAX
+
+enum relay_mode {
+	RELAY_COPY = 0, /* read/write through a buffer */
+	RELAY_SPLICE,   /* splice through a pipe pair */
+};
+
+struct relay {
+	int from, to;          /* borrowed, non-blocking */
+	enum relay_mode mode;
+	int pipe[2];           /* RELAY_SPLICE: read end, write end */
+	size_t in_pipe;        /* bytes in the pipe */
+	bool pipe_full;        /* splice-in got EAGAIN with bytes in the pipe */
+	char *buf;             /* prefix, then (copy mode) data */
+	size_t cap, off, len;  /* buf[off..len) is waiting to be written */
+	uint64_t left;         /* bytes still to read from <from>; RELAY_UNLIMITED */
+	bool shut_on_eof;      /* shutdown(to, SHUT_WR) at EOF (false: just stop) */
+	bool eof;              /* nothing more will be read from <from> */
+	bool shut;             /* the destination's write side is finished */
+	uint64_t bytes;        /* bytes written to <to> */
+};
+
+/*
+ * Prepares <r> to move <from> -> <to>. <mode> RELAY_SPLICE falls back to RELAY_COPY when
+ * pipe2 fails (the mode actually used is in r->mode). <prefix>[0..<plen>) is copied and
+ * goes first (<plen> may be 0 or larger than RELAY_BUF_SIZE: it is kept whole, and
+ * nothing is read until it is written). <r>->left starts RELAY_UNLIMITED and
+ * <r>->shut_on_eof true; the caller may change both before the first pump. -1 and ENOMEM.
+ */
+int relay_init(struct relay *r, int from, int to, enum relay_mode mode, const void *prefix,
+	       size_t plen);
+
+/* Moves what can be moved now (at most RELAY_PUMP_MAX bytes). 0, or -1 with errno. */
+int relay_pump(struct relay *r);
+
+/* Should the connection wait for <from> to be readable / <to> to be writable? */
+bool relay_want_read(const struct relay *r);
+bool relay_want_write(const struct relay *r);
+
+/* Bytes read but not yet written. */
+size_t relay_pending(const struct relay *r);
+
+/* EOF seen, everything written, destination shut (or told to stop). */
+bool relay_done(const struct relay *r);
+
+/* Closes the pipe and frees the buffer; the fds are the caller's. Idempotent. */
+void relay_free(struct relay *r);
+
+#endif

@@ -1,0 +1,53 @@
+/* proxy/respond: the proxy's own HTTP answers (contract in respond.h). */
+#include "proxy/respond.h"
+
+#include "util/sbuf.h"
+#include "util/util.h"
+
+static const struct {
+	int status;
+	const char *reason;
+} respond_reasons[] = {
+	{ 400, "Bad Request" },
+	{ 403, "Forbidden" },
+	{ 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" },
+	{ 411, "Length Required" },
+	{ 413, "Content Too Large" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+};
+
+const char *
+respond_reason(int status)
+{
+	for (size_t i = 0; i < NELEM(respond_reasons); i++)
+		if (respond_reasons[i].status == status)
+			return respond_reasons[i].reason;
+	return "Error";
+}
+
+int
+respond_error(char *buf, size_t cap, int status, const char *kind, const char *detail)
+{
+	struct sbuf body = { 0 };
+	size_t dlen = strlen(detail);
+	int n;
+
+	if (dlen > RESPOND_MAX_DETAIL)
+		dlen = RESPOND_MAX_DETAIL;
+	/* Written by hand rather than with json_kv_str so the detail can be cut by length. */
+	sbuf_puts(&body, "{\"error\":");
+	json_str(&body, kind, strlen(kind));
+	sbuf_puts(&body, ",\"detail\":");
+	json_str(&body, detail, dlen);
+	sbuf_puts(&body, "}\n");
+	n = ut_snprintf(buf, cap,
+			"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			status, respond_reason(status), body.len, sbuf_str(&body));
+	sbuf_free(&body);
+	return n;
+}

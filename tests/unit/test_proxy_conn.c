@@ -1,0 +1,463 @@
+/*
+ * The proxy's connection state machine (proxy/conn.h), in-process: the client is one end
+ * of a socketpair handed to conn_start(), the upstream a loopback TCP server in the same
+ * event loop, the policy a real engine. Identity and the address rules are stubbed (a
+ * socketpair has no sandbox process behind it, and the real rules refuse loopback).
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "policy/diag.h"
+#include "policy/engine.h"
+#include "policy/load.h"
+#include "proxy/conn.h"
+#include "proxy/hostsfile.h"
+#include "proxy/http1.h"
+#include "proxy/resolve.h"
+#include "t.h"
+#include "util/evloop.h"
+#include "util/util.h"
+
+#define CLIENT_EXE "/usr/bin/test-client"
+
+static const char *g_exe = CLIENT_EXE;
+
+static int
+stub_identify(void *arg, const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+	      struct conn_who *who, char *reason, size_t reason_len)
+{
+	(void)arg;
+	(void)peer;
+	(void)local;
+	if (g_exe == NULL) {
+		snprintf(reason, reason_len, "no process found owning the socket");
+		return -1;
+	}
+	who->pid = getpid();
+	who->exe = ut_xstrdup(g_exe);
+	who->ancestors = ut_xcalloc(1, sizeof(char *));
+	who->ancestors[0] = ut_xstrdup("/usr/bin/bash");
+	who->nancestors = 1;
+	return 0;
+}
+
+static int
+stub_check(const struct engine *e, const struct decision *d, const char *host,
+	   const struct sockaddr *sa, uint16_t port, char *reason, size_t len)
+{
+	(void)e;
+	(void)d;
+	(void)sa;
+	(void)port;
+	if (strcmp(host, "refused.test") == 0) {
+		snprintf(reason, len, "refused.test resolves to internal address 127.0.0.1");
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+/* --- a loopback upstream: echo, or one HTTP response --- */
+
+struct upstream {
+	int lfd, fd;
+	bool http;
+	char got[8192];
+	size_t len;
+	bool eof;
+};
+
+static void
+up_io_cb(struct evloop *loop, int fd, uint32_t events, void *data)
+{
+	struct upstream *u = data;
+	ssize_t n;
+
+	(void)events;
+	n = read(fd, u->got + u->len, sizeof(u->got) - u->len - 1);
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		u->eof = true;
+		shutdown(fd, SHUT_WR); /* echo: our half-close follows the client's */
+		evloop_del(loop, fd);
+		return;
+	}
+	if (!u->http) {
+		(void)!write(fd, u->got + u->len, (size_t)n);
+		u->len += (size_t)n;
+		return;
+	}
+	u->len += (size_t)n;
+	u->got[u->len] = '\0';
+	if (strstr(u->got, "\r\n\r\n")) {
+		static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
+		(void)!write(fd, resp, sizeof(resp) - 1);
+		evloop_del(loop, fd);
+		ut_close(&u->fd);
+	}
+}
+
+static void
+up_accept_cb(struct evloop *loop, int fd, uint32_t events, void *data)
+{
+	struct upstream *u = data;
+
+	(void)events;
+	u->fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (u->fd >= 0)
+		evloop_add(loop, u->fd, EV_READ, up_io_cb, u);
+}
+
+static int
+up_listen(uint16_t *port)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(in);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd == -1 || bind(fd, (struct sockaddr *)&in, sizeof(in)) == -1 || listen(fd, 16) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&in, &len) == -1)
+		return -1;
+	*port = ntohs(in.sin_port);
+	return fd;
+}
+
+/* --- the test client --- */
+
+struct client {
+	int fd;
+	char got[16384];
+	size_t len;
+	bool eof;
+	const char *after_200; /* sent once the 200 arrived, then SHUT_WR */
+	bool sent_after;
+};
+
+static void
+cli_cb(struct evloop *loop, int fd, uint32_t events, void *data)
+{
+	struct client *c = data;
+	ssize_t n;
+
+	(void)events;
+	n = read(fd, c->got + c->len, sizeof(c->got) - c->len - 1);
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		c->eof = true;
+		evloop_del(loop, fd);
+		evloop_stop(loop);
+		return;
+	}
+	c->len += (size_t)n;
+	c->got[c->len] = '\0';
+	if (c->after_200 && !c->sent_after && strstr(c->got, "established\r\n\r\n")) {
+		c->sent_after = true;
+		(void)!write(fd, c->after_200, strlen(c->after_200));
+		shutdown(fd, SHUT_WR);
+	}
+}
+
+static long
+watchdog_cb(struct evloop *loop, long long id, void *data)
+{
+	(void)id;
+	*(bool *)data = true;
+	evloop_stop(loop);
+	return EV_TIMER_STOP;
+}
+
+/* Stops the loop once every proxied connection is closed; checks every millisecond. */
+static long
+settle_cb(struct evloop *loop, long long id, void *data)
+{
+	const struct proxy_ctx *px = data;
+
+	(void)id;
+	if (px->nlive > 0)
+		return 1;
+	evloop_stop(loop);
+	return EV_TIMER_STOP;
+}
+
+struct world {
+	struct evloop *loop;
+	struct proxy_ctx px;
+	struct hosts hosts;
+	struct policy *pol;
+	struct engine *eng;
+	struct upstream up;
+	uint16_t port, dead_port;
+	int logfd[2];
+};
+
+/* Sends <req> from a fresh client and runs the loop until the client sees EOF. */
+static void
+roundtrip(struct world *w, const char *req, size_t reqlen, struct client *c)
+{
+	int sv[2];
+	bool fired = false;
+	long long wd;
+
+	c->len = 0;
+	c->eof = false;
+	c->got[0] = '\0';
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv);
+	c->fd = sv[0];
+	evloop_add(w->loop, c->fd, EV_READ, cli_cb, c);
+	conn_start(&w->px, sv[1]);
+	(void)!write(c->fd, req, reqlen);
+	wd = evloop_timer_add(w->loop, 20000, watchdog_cb, &fired);
+	evloop_run(w->loop);
+	evloop_timer_del(w->loop, wd);
+	T_OK(!fired, "the exchange ended on its own (no watchdog)");
+	close(c->fd);
+	/* The proxy side finishes (drain, decision line) once it sees the close. */
+	wd = evloop_timer_add(w->loop, 0, settle_cb, &w->px);
+	evloop_run(w->loop);
+	evloop_timer_del(w->loop, wd);
+}
+
+/* The last decision line written to the log pipe. */
+static const char *
+last_log(struct world *w, char *buf, size_t len)
+{
+	ssize_t n = read(w->logfd[0], buf, len - 1);
+	char *last;
+
+	buf[n > 0 ? n : 0] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	last = strrchr(buf, '\n');
+	return last ? last + 1 : buf;
+}
+
+static void
+test_connect(struct world *w)
+{
+	struct client c = { .after_200 = "more" };
+	char req[256], log[4096];
+
+	snprintf(req, sizeof(req), "CONNECT upstream.test:%u HTTP/1.1\r\nHost: upstream.test\r\n\r\nEARLY",
+		 w->port);
+	w->up.http = false;
+	w->up.len = 0;
+	roundtrip(w, req, strlen(req), &c);
+	T_STREQ(c.got, "HTTP/1.1 200 Connection established\r\n\r\nEARLYmore",
+		"CONNECT: 200, then the tunnel; bytes sent after the head are forwarded, not dropped");
+	T_OK(c.eof, "half-close: the client's FIN reaches the upstream, whose FIN comes back");
+	T_OK(w->up.eof, "the upstream saw the client's EOF");
+	const char *line = last_log(w, log, sizeof(log));
+	T_CONTAINS(line, "\"event\":\"net\"", "a decision line is logged");
+	T_CONTAINS(line, "\"decision\":\"allow\"", "allow");
+	T_CONTAINS(line, "\"binary\":\"" CLIENT_EXE "\"", "names the binary");
+	T_CONTAINS(line, "\"ancestors\":[\"/usr/bin/bash\"]", "and its ancestors");
+	T_CONTAINS(line, "\"address\":\"127.0.0.1\"", "and the address dialled");
+	T_CONTAINS(line, "\"block\":\"lab\"", "and the block");
+	T_CONTAINS(line, "\"bytes_up\":9,", "bytes up: EARLY + more");
+	T_CONTAINS(line, "\"bytes_down\":9,", "bytes down: the upstream's only");
+}
+
+static void expect_error(struct world *w, const char *what, const char *req, const char *status,
+			 const char *kind, const char *detail);
+
+static void
+test_forward(struct world *w)
+{
+	struct client c = { 0 };
+	char req[512];
+
+	snprintf(req, sizeof(req),
+		 "GET http://UPSTREAM.test:%u/path?q=1 HTTP/1.1\r\nHost: wrong\r\n"
+		 "Proxy-Connection: keep-alive\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+		 "Proxy-Authorization: Basic eA==\r\nUser-Agent: t\r\n\r\n",
+		 w->port);
+	w->up.http = true;
+	w->up.len = 0;
+	roundtrip(w, req, strlen(req), &c);
+	T_CONTAINS(last_log(w, req, sizeof(req)), "\"decision\":\"allow\"", "forward: logged");
+	T_CONTAINS(c.got, "HTTP/1.1 200 OK\r\n", "forward: the upstream's response is relayed");
+	T_OK(c.len > 2 && strcmp(c.got + c.len - 2, "hi") == 0, "with its body, then EOF");
+	snprintf(req, sizeof(req), "GET /path?q=1 HTTP/1.1\r\nHost: upstream.test:%u\r\n", w->port);
+	T_OK(strncmp(w->up.got, req, strlen(req)) == 0, "origin form, Host from the URL");
+	T_CONTAINS(w->up.got, "\r\nUser-Agent: t\r\n", "end-to-end headers are kept");
+	T_OK(strstr(w->up.got, "Proxy-") == NULL, "Proxy-* headers are stripped");
+	T_OK(strstr(w->up.got, "X-Hop") == NULL, "headers named in Connection are stripped");
+	T_OK(strstr(w->up.got, "wrong") == NULL, "the client's Host is replaced");
+	T_CONTAINS(w->up.got, "\r\nConnection: close\r\n\r\n", "Connection: close upstream");
+
+	/* proxy-bugs.md #1: a request pipelined behind a forward request must not reach the
+	 * upstream without its own decision. */
+	snprintf(req, sizeof(req),
+		 "GET http://upstream.test:%u/a HTTP/1.1\r\nHost: x\r\n\r\n"
+		 "GET http://upstream.test:%u/b HTTP/1.1\r\nHost: x\r\n\r\n", w->port, w->port);
+	w->up.len = 0;
+	roundtrip(w, req, strlen(req), &c);
+	T_CONTAINS(w->up.got, "GET /a HTTP/1.1\r\n", "pipelined: the first request goes upstream");
+	T_OK(strstr(w->up.got, "/b") == NULL, "pipelined: the second one is dropped, not forwarded");
+	snprintf(req, sizeof(req),
+		 "POST http://upstream.test:%u/p HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody"
+		 "GET http://upstream.test:%u/b HTTP/1.1\r\n\r\n", w->port, w->port);
+	w->up.len = 0;
+	roundtrip(w, req, strlen(req), &c);
+	T_CONTAINS(w->up.got, "Content-Length: 4\r\nConnection: close\r\n\r\nbody",
+		   "a Content-Length body is forwarded whole");
+	T_OK(strstr(w->up.got, "/b") == NULL, "and nothing after it");
+
+	/* An HTTP-inspected endpoint: the request is decided, and a chunked body (whose end
+	 * the proxy cannot find yet) is refused rather than relayed to EOF. */
+	snprintf(req, sizeof(req),
+		 "POST http://rest.test:%u/a/../ok HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", w->port);
+	w->up.len = 0;
+	roundtrip(w, req, strlen(req), &c);
+	T_CONTAINS(w->up.got, "POST /ok HTTP/1.1\r\n", "inspected: the canonical path goes upstream");
+	snprintf(req, sizeof(req),
+		 "POST http://rest.test:%u/no HTTP/1.1\r\nContent-Length: 0\r\n\r\n", w->port);
+	expect_error(w, "inspected POST to a path the rules do not allow", req, "403 Forbidden",
+		     "policy_denied", "POST /no not permitted");
+	snprintf(req, sizeof(req),
+		 "POST http://rest.test:%u/ok HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "2\r\nhi\r\n0\r\n\r\nPOST http://rest.test:%u/no HTTP/1.1\r\n\r\n", w->port, w->port);
+	w->up.len = 0;
+	expect_error(w, "inspected chunked forward body", req, "411 Length Required",
+		     "length_required", "chunked request body");
+	T_OK(w->up.len == 0, "inspected chunked: nothing reaches the upstream");
+}
+
+static void
+expect_error(struct world *w, const char *what, const char *req, const char *status,
+	     const char *kind, const char *detail)
+{
+	struct client c = { 0 };
+	char log[4096];
+
+	roundtrip(w, req, strlen(req), &c);
+	T_CONTAINS(c.got, status, "%s: status", what);
+	T_CONTAINS(c.got, "Content-Type: application/json\r\n", "%s: JSON", what);
+	T_CONTAINS(c.got, "Connection: close\r\n", "%s: Connection: close", what);
+	T_CONTAINS(c.got, kind, "%s: error kind", what);
+	T_CONTAINS(c.got, detail, "%s: detail", what);
+	/* A policy or address refusal is a "deny"; a failure after an allow stays "allow"
+	 * with its error kind. */
+	T_CONTAINS(last_log(w, log, sizeof(log)), strstr(kind, "denied") || strstr(kind, "bad_request") ? "\"decision\":\"deny\"" : "\"decision\":\"allow\"", "%s: logged with its decision", what);
+}
+
+static void
+test_errors(struct world *w)
+{
+	char req[256];
+	static char big[HTTP1_MAX_HEAD + 64];
+
+	g_exe = "/usr/bin/other";
+	expect_error(w, "binary not in the block", "CONNECT upstream.test:443 HTTP/1.1\r\n\r\n",
+		     "HTTP/1.1 403 Forbidden", "\"error\":\"policy_denied\"", "/usr/bin/other");
+	g_exe = NULL;
+	expect_error(w, "identity failure", "CONNECT upstream.test:443 HTTP/1.1\r\n\r\n",
+		     "HTTP/1.1 403 Forbidden", "\"error\":\"policy_denied\"", "caller identity");
+	g_exe = CLIENT_EXE;
+	expect_error(w, "host not in the policy", "CONNECT pypi.org:443 HTTP/1.1\r\n\r\n",
+		     "HTTP/1.1 403", "policy_denied", "pypi.org");
+	expect_error(w, ".invalid", "CONNECT evil.invalid:443 HTTP/1.1\r\n\r\n",
+		     "HTTP/1.1 502 Bad Gateway", "\"error\":\"dns_failure\"", "RFC 6761");
+	expect_error(w, "address refused", "CONNECT refused.test:443 HTTP/1.1\r\n\r\n",
+		     "HTTP/1.1 403", "\"error\":\"destination_denied\"", "internal address");
+	snprintf(req, sizeof(req), "CONNECT dead.test:%u HTTP/1.1\r\n\r\n", w->dead_port);
+	expect_error(w, "connection refused", req, "HTTP/1.1 502",
+		     "\"error\":\"upstream_unreachable\"", "Connection refused");
+	expect_error(w, "origin form", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400",
+		     "\"error\":\"bad_request\"", "hint:");
+	expect_error(w, "bad CONNECT target", "CONNECT a_b:443 HTTP/1.1\r\n\r\n", "HTTP/1.1 400",
+		     "bad_request", "CONNECT target");
+	expect_error(w, "malformed head", "GET  http://x/ HTTP/1.1\r\n\r\n", "HTTP/1.1 400",
+		     "bad_request", "byte ");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET http://x/", 13);
+	big[sizeof(big) - 1] = '\0';
+	expect_error(w, "head over the limit", big, "HTTP/1.1 431", "bad_request", "byte");
+}
+
+static int
+world_init(struct world *w)
+{
+	char pol[1024], hosts[256], err[256];
+	struct diag d = { 0 };
+	int dead;
+
+	memset(w, 0, sizeof(*w));
+	w->up.fd = -1;
+	if ((w->loop = evloop_new()) == NULL || (w->up.lfd = up_listen(&w->port)) == -1 ||
+	    (dead = up_listen(&w->dead_port)) == -1)
+		return -1;
+	close(dead); /* nothing listens there any more: connect gets ECONNREFUSED */
+	snprintf(pol, sizeof(pol),
+		 "version: 1\nnetwork_policies:\n"
+		 "  lab:\n    endpoints: [ { host: upstream.test, port: %u }, { host: refused.test, port: 443 },\n"
+		 "                 { host: upstream.test, port: 443 }, { host: dead.test, port: %u },\n"
+		 "                 { host: evil.invalid, port: 443 },\n"
+		 "                 { host: rest.test, port: %u, protocol: rest, enforcement: enforce,\n"
+		 "                   rules: [ { allow: { method: POST, path: /ok } } ] } ]\n"
+		 "    binaries: [ { path: " CLIENT_EXE " } ]\n"
+		 "  bad_target:\n    endpoints: [ { host: x, port: 80 } ]\n"
+		 "    binaries: [ { path: " CLIENT_EXE " } ]\n",
+		 w->port, w->dead_port, w->port);
+	if (policy_load_buffer("t", pol, strlen(pol), &d, &w->pol) == -1) {
+		diag_print(&d, stdout);
+		diag_free(&d);
+		return -1;
+	}
+	diag_free(&d);
+	snprintf(hosts, sizeof(hosts), "127.0.0.1 upstream.test refused.test dead.test rest.test\n");
+	if ((w->eng = engine_new(w->pol)) == NULL ||
+	    hosts_parse(&w->hosts, "t", hosts, strlen(hosts), err, sizeof(err)) == -1 ||
+	    pipe2(w->logfd, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	w->px.loop = w->loop;
+	w->px.engine = w->eng;
+	w->px.relay_mode = RELAY_SPLICE;
+	w->px.log = (struct declog){ .fd = w->logfd[1], .err_fd = -1, .sandbox = "t" };
+	w->px.ops = (struct conn_ops){ .identify = stub_identify, .check_address = stub_check };
+	if (resolver_new(&w->px.resolver, &w->hosts) == -1 ||
+	    resolver_start(w->px.resolver, w->loop) == -1)
+		return -1;
+	return evloop_add(w->loop, w->up.lfd, EV_READ, up_accept_cb, &w->up);
+}
+
+static void
+world_free(struct world *w)
+{
+	conn_close_all(&w->px);
+	conn_reap(&w->px);
+	resolver_free(w->px.resolver);
+	evloop_free(w->loop);
+	engine_free(w->eng);
+	policy_free(w->pol);
+	hosts_free(&w->hosts);
+	ut_close(&w->up.lfd);
+	ut_close(&w->up.fd);
+	ut_close(&w->logfd[0]);
+	ut_close(&w->logfd[1]);
+}
+
+int
+main(void)
+{
+	struct world w;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (world_init(&w) == -1) {
+		T_OK(0, "set-up failed: %s", strerror(errno));
+		return t_done();
+	}
+	test_connect(&w);
+	w.px.relay_mode = RELAY_COPY;
+	test_connect(&w); /* the same through the copy path */
+	test_forward(&w);
+	test_errors(&w);
+	T_OK(w.px.nlive == 0, "no connection is left open");
+	world_free(&w);
+	return t_done();
+}

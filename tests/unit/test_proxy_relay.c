@@ -1,0 +1,158 @@
+/* One direction of the proxy's relay (proxy/relay.h) over socketpairs: prefix first,
+ * back-pressure, half-close, limits; in both the splice and the copy mode. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "proxy/relay.h"
+#include "t.h"
+#include "util/util.h"
+
+static const char *const mode_name[] = { "copy", "splice" };
+
+/* src[0] writes into the relay's <from> = src[1]; the relay writes <to> = dst[0];
+ * the test reads dst[1]. */
+static void
+pairs(int src[2], int dst[2])
+{
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, src);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, dst);
+}
+
+static size_t
+drain(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < cap && (n = read(fd, buf + got, cap - got)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+static void
+test_basic(enum relay_mode mode)
+{
+	int src[2], dst[2];
+	struct relay r;
+	char buf[256];
+	size_t n;
+
+	pairs(src, dst);
+	T_OK(relay_init(&r, src[1], dst[0], mode, "PREFIX:", 7) == 0, "%s: init", mode_name[mode]);
+	(void)!write(src[0], "hello", 5);
+	T_OK(relay_pump(&r) == 0, "%s: pump", mode_name[mode]);
+	n = drain(dst[1], buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	T_STREQ(buf, "PREFIX:hello", "%s: the prefix goes first, then the data", mode_name[mode]);
+	T_OK(r.bytes == 12 && !r.eof, "%s: bytes counted", mode_name[mode]);
+	shutdown(src[0], SHUT_WR);
+	T_OK(relay_pump(&r) == 0 && r.eof && r.shut && relay_done(&r),
+	     "%s: EOF from the source shuts the destination's write side", mode_name[mode]);
+	T_OK(read(dst[1], buf, 1) == 0, "%s: the reader sees EOF", mode_name[mode]);
+	/* the other direction still works: half-close, not close */
+	T_OK(write(dst[1], "back", 4) == 4 && read(dst[0], buf, 4) == 4,
+	     "%s: the reverse direction stays open", mode_name[mode]);
+	relay_free(&r);
+	close(src[0]); close(src[1]); close(dst[0]); close(dst[1]);
+}
+
+static void
+test_backpressure(enum relay_mode mode)
+{
+	int src[2], dst[2];
+	struct relay r;
+	static char blob[1 << 20], out[1 << 20];
+	size_t sent = 0, got = 0;
+	int sz = 4096;
+	bool stalled = false;
+
+	pairs(src, dst);
+	/* small socket buffers so "the receiver is slow" happens quickly */
+	setsockopt(dst[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(dst[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (char)(i * 7 + i / 4096);
+	relay_init(&r, src[1], dst[0], mode, NULL, 0);
+	/* Writer fast, reader absent: the relay must stop reading, not grow. */
+	for (int round = 0; round < 200 && !stalled; round++) {
+		ssize_t n = write(src[0], blob + sent, sizeof(blob) - sent);
+		if (n > 0)
+			sent += (size_t)n;
+		relay_pump(&r);
+		stalled = !relay_want_read(&r) && relay_pending(&r) > 0;
+	}
+	T_OK(stalled, "%s: with the receiver full, the relay stops reading its source",
+	     mode_name[mode]);
+	T_OK(relay_pending(&r) <= RELAY_BUF_SIZE, "%s: and holds at most %d bytes (%zu)",
+	     mode_name[mode], RELAY_BUF_SIZE, relay_pending(&r));
+	/* Now the reader catches up; everything arrives, in order. */
+	while (got < sizeof(out)) {
+		ssize_t n;
+		if (sent < sizeof(blob) && (n = write(src[0], blob + sent, sizeof(blob) - sent)) > 0)
+			sent += (size_t)n;
+		if (sent == sizeof(blob))
+			shutdown(src[0], SHUT_WR);
+		if (relay_pump(&r) == -1)
+			break;
+		got += drain(dst[1], out + got, sizeof(out) - got);
+	}
+	T_OK(got == sizeof(out) && memcmp(blob, out, sizeof(out)) == 0,
+	     "%s: 1 MiB arrives byte-exact after the stall", mode_name[mode]);
+	relay_free(&r);
+	close(src[0]); close(src[1]); close(dst[0]); close(dst[1]);
+}
+
+static void
+test_limit(enum relay_mode mode)
+{
+	int src[2], dst[2];
+	struct relay r;
+	char buf[64];
+	size_t n;
+
+	pairs(src, dst);
+	relay_init(&r, src[1], dst[0], mode, "HEAD ", 5);
+	r.left = 4;
+	r.shut_on_eof = false;
+	(void)!write(src[0], "bodyNEXT REQUEST", 16);
+	relay_pump(&r);
+	n = drain(dst[1], buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	T_STREQ(buf, "HEAD body", "%s: only <left> bytes are moved (a pipelined request stays)",
+		mode_name[mode]);
+	T_OK(relay_done(&r) && !relay_want_read(&r), "%s: then the direction is done",
+	     mode_name[mode]);
+	T_OK(write(dst[0], "x", 1) == 1, "%s: without shutting the destination", mode_name[mode]);
+	relay_free(&r);
+	close(src[0]); close(src[1]); close(dst[0]); close(dst[1]);
+}
+
+static void
+test_reset(enum relay_mode mode)
+{
+	int src[2], dst[2];
+	struct relay r;
+
+	pairs(src, dst);
+	relay_init(&r, src[1], dst[0], mode, NULL, 0);
+	close(dst[1]); /* the receiver is gone */
+	(void)!write(src[0], "data", 4);
+	T_OK(relay_pump(&r) == -1 && errno == EPIPE, "%s: a vanished receiver is an EPIPE error",
+	     mode_name[mode]);
+	relay_free(&r);
+	close(src[0]); close(src[1]); close(dst[0]);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	for (int m = RELAY_COPY; m <= RELAY_SPLICE; m++) {
+		test_basic((enum relay_mode)m);
+		test_backpressure((enum relay_mode)m);
+		test_limit((enum relay_mode)m);
+		test_reset((enum relay_mode)m);
+	}
+	return t_done();
+}
