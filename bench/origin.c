@@ -17,7 +17,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 
-#define ORIGIN_MAX_HEAD   8192                        /* request head bytes */
+#define ORIGIN_MAX_HEAD   8192                         /* request head bytes */
 #define ORIGIN_MAX_BODY   (64ULL * 1024 * 1024 * 1024) /* bytes one /bytes/N may ask */
 #define ORIGIN_CHUNK      (256 * 1024)                 /* bytes per write() of a body */
 #define ORIGIN_MAX_EVENTS 256
@@ -26,7 +26,7 @@ struct conn {
 	int fd;
 	char in[ORIGIN_MAX_HEAD];
 	size_t in_len;
-	char head[256];               /* response head still to send */
+	char head[256]; /* response head still to send */
 	size_t head_off, head_len;
 	unsigned long long body_left; /* body bytes still to send */
 	const char *body_src;         /* NULL: the pattern buffer */
@@ -75,9 +75,9 @@ conn_answer(struct conn *c, size_t end)
 		c->body_src = "";
 	}
 	len = snprintf(c->head, sizeof(c->head),
-		       "HTTP/1.1 %s\r\nContent-Length: %llu\r\nContent-Type: "
-		       "application/octet-stream\r\n\r\n",
-		       status, n);
+	               "HTTP/1.1 %s\r\nContent-Length: %llu\r\nContent-Type: "
+	               "application/octet-stream\r\n\r\n",
+	               status, n);
 	if (len < 0 || (size_t)len >= sizeof(c->head))
 		return -1;
 	c->head_off = 0;
@@ -94,8 +94,8 @@ static int
 conn_flush(struct conn *c)
 {
 	while (c->head_off < c->head_len) {
-		ssize_t w = send(c->fd, c->head + c->head_off, c->head_len - c->head_off,
-				 MSG_NOSIGNAL);
+		ssize_t w =
+		        send(c->fd, c->head + c->head_off, c->head_len - c->head_off, MSG_NOSIGNAL);
 
 		if (w == -1)
 			return errno == EAGAIN ? 0 : -1;
@@ -121,7 +121,7 @@ conn_step(int ep, struct conn *c)
 	for (;;) {
 		char *end;
 		int f = conn_flush(c);
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c };
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
 		ssize_t r;
 
 		if (f == -1)
@@ -152,7 +152,7 @@ conn_step(int ep, struct conn *c)
 static int
 listen_on(const char *addr, const char *port_s)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	const char *errstr = NULL;
 	int one = 1, fd;
 
@@ -179,7 +179,7 @@ accept_all(int ep, int lis)
 	for (;;) {
 		int fd = accept4(lis, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), one = 1;
 		struct conn *c;
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
 
 		if (fd == -1)
 			return;
@@ -199,8 +199,8 @@ accept_all(int ep, int lis)
 int
 main(int argc, char **argv)
 {
-	struct epoll_event evs[ORIGIN_MAX_EVENTS], lev = { .events = EPOLLIN };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct epoll_event evs[ORIGIN_MAX_EVENTS], lev = {.events = EPOLLIN};
+	struct sigaction sa = {.sa_handler = on_signal};
 	int lis, ep;
 
 	if (argc != 3) {

@@ -42,8 +42,8 @@
 
 struct opts {
 	const char *mode;
-	struct sockaddr_in hop;    /* proxy, or the origin with --direct */
-	char target[300];          /* HOST:PORT for CONNECT and Host: */
+	struct sockaddr_in hop; /* proxy, or the origin with --direct */
+	char target[300];       /* HOST:PORT for CONNECT and Host: */
 	bool direct;
 	unsigned long long bytes;
 	int reps, conc, secs, tunnels, cpu;
@@ -81,7 +81,7 @@ parse_hostport(const char *s, struct sockaddr_in *a)
 {
 	char host[256];
 	const char *colon = strrchr(s, ':'), *errstr = NULL;
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res;
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
 	long long port;
 
 	if (!colon || (size_t)(colon - s) >= sizeof(host))
@@ -123,6 +123,7 @@ read_head(int fd, char *buf, size_t cap, long long *clen, size_t *extra)
 	size_t len = 0;
 	char *end = NULL, *cl;
 
+	buf[0] = '\0'; /* callers print it on failure */
 	while (!end) {
 		ssize_t r;
 
@@ -167,7 +168,7 @@ drain(int fd, unsigned long long n, char *buf, size_t cap)
 static int
 tunnel_open(const struct opts *o, char *why, size_t why_len)
 {
-	struct timeval tv = { .tv_sec = LOAD_IO_TIMEOUT_S };
+	struct timeval tv = {.tv_sec = LOAD_IO_TIMEOUT_S};
 	char req[400], head[LOAD_HEAD_MAX];
 	long long clen;
 	size_t extra;
@@ -183,12 +184,15 @@ tunnel_open(const struct opts *o, char *why, size_t why_len)
 	if (o->direct)
 		return fd;
 	n = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", o->target,
-		     o->target);
+	             o->target);
 	if (n < 0 || (size_t)n >= sizeof(req) || send_all(fd, req, (size_t)n) == -1)
 		goto fail;
 	st = read_head(fd, head, sizeof(head), &clen, &extra);
 	if (st != 200) {
-		snprintf(why, why_len, "CONNECT %s: status %d: %.60s", o->target, st, head);
+		size_t first = strcspn(head, "\r\n"); /* the status line only */
+
+		snprintf(why, why_len, "CONNECT %s: status %d: %.*s", o->target, st,
+		         (int)(first < 80 ? first : 80), head);
 		close(fd);
 		return -1;
 	}
@@ -202,14 +206,15 @@ fail:
 
 /* One GET of <path> on fd; returns body bytes or -1 + why. */
 static long long
-http_get(const struct opts *o, int fd, const char *path, bool close_after, char *buf,
-	 size_t cap, char *why, size_t why_len)
+http_get(const struct opts *o, int fd, const char *path, bool close_after, char *buf, size_t cap,
+         char *why, size_t why_len)
 {
 	char req[400], head[LOAD_HEAD_MAX];
 	long long clen;
 	size_t extra;
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", path,
-			 o->target, close_after ? "Connection: close\r\n" : ""), st;
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", path, o->target,
+	                 close_after ? "Connection: close\r\n" : ""),
+	    st;
 
 	if (n < 0 || (size_t)n >= sizeof(req) || send_all(fd, req, (size_t)n) == -1)
 		goto fail;
@@ -341,7 +346,7 @@ run_rate(const struct opts *o)
 		k += w[i].n;
 		if (w[i].errors)
 			fprintf(stderr, "tunnel_load: rate: %lu errors, last: %s\n", w[i].errors,
-				w[i].last_err);
+			        w[i].last_err);
 		free(w[i].lat);
 	}
 	free(w);
@@ -363,7 +368,7 @@ run_rate(const struct opts *o)
 static void
 wait_stdin(int secs)
 {
-	struct pollfd p = { .fd = 0, .events = POLLIN };
+	struct pollfd p = {.fd = 0, .events = POLLIN};
 	char c;
 
 	if (poll(&p, 1, secs * 1000) > 0)
@@ -406,9 +411,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: tunnel_load bulk|rate|hold (--proxy HOST:PORT | --direct) --target "
-		"HOST:PORT\n"
-		"       [--bytes N] [--reps R] [--conc C] [--secs T] [--tunnels K] [--cpu N]\n");
+	        "usage: tunnel_load bulk|rate|hold (--proxy HOST:PORT | --direct) --target "
+	        "HOST:PORT\n"
+	        "       [--bytes N] [--reps R] [--conc C] [--secs T] [--tunnels K] [--cpu N]\n");
 }
 
 static int
@@ -416,8 +421,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	const char *proxy = NULL, *errstr = NULL;
 
-	*o = (struct opts){ .bytes = 1ULL << 30, .reps = 3, .conc = 8, .secs = 5,
-			    .tunnels = 100, .cpu = -1 };
+	*o = (struct opts){
+	        .bytes = 1ULL << 30, .reps = 3, .conc = 8, .secs = 5, .tunnels = 100, .cpu = -1};
 	if (argc < 2)
 		return -1;
 	o->mode = argv[1];
@@ -480,7 +485,7 @@ main(int argc, char **argv)
 		CPU_SET(o.cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set) == -1)
 			fprintf(stderr, "tunnel_load: warning: pinning to CPU %d: %s\n", o.cpu,
-				strerror(errno));
+			        strerror(errno));
 	}
 	if (strcmp(o.mode, "bulk") == 0)
 		return run_bulk(&o);

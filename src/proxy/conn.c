@@ -508,6 +508,38 @@ conn_identify(struct conn *c)
 	return 0;
 }
 
+/*
+ * True when <d> allowed a CONNECT to an endpoint whose HTTP rules restrict requests
+ * under enforcement: passing such a tunnel through would let every request by (git
+ * push where only clone is allowed). An `access: full` endpoint without deny rules, or
+ * an audit-mode one, loses nothing but its request log when passed through.
+ */
+static bool
+conn_tunnel_needs_l7(const struct decision *d)
+{
+	const struct pol_endpoint *ep = d->endpoint;
+
+	if (!d->inspect || ep == NULL || ep->enforcement != POL_ENF_ENFORCE)
+		return false;
+	return !(ep->access == POL_ACCESS_FULL && ep->ndeny_rules == 0);
+}
+
+/* Fail closed until TLS termination exists: the tunnel's requests cannot be checked. */
+static void
+conn_refuse_uninspectable(struct conn *c)
+{
+	const struct pol_block *b = c->dec.block;
+
+	c->dec.allow = false;
+	snprintf(c->dec.reason, sizeof(c->dec.reason),
+		 "%s:%u is allowed by block %s only for some HTTP requests (enforcement: "
+		 "enforce), and agentcage cannot inspect requests inside a CONNECT tunnel yet "
+		 "(TLS termination is not built), so the tunnel is refused rather than passed "
+		 "through unchecked; hint: plain http:// requests to it are checked and "
+		 "forwarded, or use `access: full` if every request may pass",
+		 c->host, c->port, b ? b->key : "-");
+}
+
 static int
 conn_decide(struct conn *c, const char *method, const char *target, size_t tlen, char *canon,
 	    size_t canon_len)
@@ -528,6 +560,8 @@ conn_decide(struct conn *c, const char *method, const char *target, size_t tlen,
 		conn_close(c, "policy engine refused the arguments");
 		return -1;
 	}
+	if (c->dec.allow && c->is_connect && conn_tunnel_needs_l7(&c->dec))
+		conn_refuse_uninspectable(c);
 	if (!c->dec.allow) {
 		conn_reply(c, 403, RESPOND_POLICY_DENIED, "%s", c->dec.reason);
 		return -1;

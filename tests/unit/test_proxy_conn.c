@@ -326,6 +326,14 @@ test_forward(struct world *w)
 	expect_error(w, "inspected chunked forward body", req, "411 Length Required",
 		     "length_required", "chunked request body");
 	T_OK(w->up.len == 0, "inspected chunked: nothing reaches the upstream");
+
+	/* A CONNECT tunnel to an endpoint with restricting HTTP rules cannot be inspected
+	 * yet (no TLS termination): refused, never passed through unchecked. */
+	snprintf(req, sizeof(req), "CONNECT rest.test:%u HTTP/1.1\r\n\r\n", w->port);
+	w->up.len = 0;
+	expect_error(w, "CONNECT to an endpoint with HTTP rules", req, "403 Forbidden",
+		     "policy_denied", "cannot inspect requests inside a CONNECT tunnel");
+	T_OK(w->up.len == 0, "CONNECT with HTTP rules: nothing reaches the upstream");
 }
 
 static void
