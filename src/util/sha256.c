@@ -2,17 +2,30 @@
 #include "util/sha256.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "util/util.h"
+
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+/* libcrypto reads openssl.cnf and registers exit handlers on first use unless told not
+ * to; a digest needs neither, and `agentcage run` pays for both on every start. */
+static void
+sha256_init_crypto(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL);
+}
 
 int
 sha256_buf(const void *buf, size_t len, uint8_t out[SHA256_LEN])
 {
 	unsigned int n = SHA256_LEN;
 
+	pthread_once(&sha256_once, sha256_init_crypto);
 	if (!EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) || n != SHA256_LEN) {
 		errno = EIO;
 		return -1;
@@ -24,11 +37,13 @@ int
 sha256_fd(int fd, uint8_t out[SHA256_LEN])
 {
 	cleanup_free unsigned char *buf = malloc(SHA256_FD_BLOCK);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 	unsigned int n = 0;
 	off_t off = 0;
 	int rc = -1;
 
+	pthread_once(&sha256_once, sha256_init_crypto);
+	ctx = EVP_MD_CTX_new();
 	if (buf == NULL || ctx == NULL) {
 		errno = ENOMEM;
 		goto out_free_ctx;
