@@ -522,6 +522,9 @@ run_sandbox(struct run_ctx *r)
 		kill(r->init_pid, SIGKILL); /* init exits; the filter pipe's EOF stops it early */
 	/* Compiled while init builds the mounts; init waits for it before the command. */
 	run_send_filter(r, filterfd[1]);
+	/* While init builds the mounts: the start line needs the policy's digest. */
+	if (policy_hash(r->pol) == -1)
+		log_warn("computing the policy's SHA-256 (the log will show zeros)");
 	close(filterfd[1]);
 	sc.init_pid = r->init_pid;
 	sc.loop = loop;

@@ -167,6 +167,23 @@ addr_from_sockaddr(const struct sockaddr *sa, struct addr *out)
 	return -1;
 }
 
+void
+addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (addr_is_v4(a)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		memcpy(&in->sin_addr, a->b + 12, 4);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		memcpy(&in6->sin6_addr, a->b, 16);
+	}
+}
+
 const char *
 addr_format(const struct addr *a, char *buf, size_t size)
 {

@@ -72,6 +72,10 @@ bool addr_is_odd_ipv4(const char *s, size_t len);
 /* Converts an AF_INET or AF_INET6 <sa>; -1/EAFNOSUPPORT for other families. */
 int addr_from_sockaddr(const struct sockaddr *sa, struct addr *out);
 
+/* The reverse: <a> as an AF_INET (IPv4, incl. v4-mapped) or AF_INET6 socket address with
+ * <port> (host order); the rest of *<ss> is zeroed. */
+void addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss);
+
 bool addr_is_v4(const struct addr *a);
 bool addr_equal(const struct addr *a, const struct addr *b);
 

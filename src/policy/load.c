@@ -441,16 +441,25 @@ policy_load_buffer(const char *name, const char *buf, size_t len, struct diag *d
 	l.d = d;
 	l.file = name;
 	p->source = arena_strdup(&p->arena, name);
-	if (sha256_buf(buf, len, p->sha256) == -1)
-		diag_add(d, DIAG_ERROR, name, LD_NO_MARK, NULL,
-			 "cannot compute the policy's SHA-256: %s; hint: check the OpenSSL "
-			 "installation (libcrypto)", strerror(errno));
+	p->text = arena_strndup(&p->arena, buf, len);
+	p->text_len = len;
 	ld_document(&l, buf, len);
 	if (d->nerrors != errors0) {
 		policy_free(p);
 		return -1;
 	}
 	*out = p;
+	return 0;
+}
+
+int
+policy_hash(struct policy *p)
+{
+	if (p->hashed)
+		return 0;
+	if (sha256_buf(p->text, p->text_len, p->sha256) == -1)
+		return -1;
+	p->hashed = true;
 	return 0;
 }
 

@@ -205,7 +205,10 @@ struct pol_middleware {
 struct policy {
 	struct arena arena;
 	char *source;      /* file name as given, or "<default>" */
-	uint8_t sha256[32]; /* of the file bytes, for logs and `ps` */
+	char *text;        /* the file bytes as loaded (NUL-terminated copy) */
+	size_t text_len;
+	uint8_t sha256[32]; /* of the file bytes, once policy_hash() ran (logs, `ps`) */
+	bool hashed;
 	uint32_t version;
 
 	bool has_filesystem; /* section present */

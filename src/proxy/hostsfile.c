@@ -55,21 +55,6 @@ hosts_name_valid(const char *s, size_t len)
 	return true;
 }
 
-static void
-hosts_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (addr_is_v4(a)) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, a->b + 12, 4);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, a->b, 16);
-	}
-}
-
 static int
 hosts_add(struct hosts_parser *p, const char *name, size_t len, const struct addr *a)
 {
@@ -94,7 +79,7 @@ hosts_add(struct hosts_parser *p, const char *name, size_t len, const struct add
 		if (copy[i] >= 'A' && copy[i] <= 'Z')
 			copy[i] = (char)(copy[i] - 'A' + 'a');
 	h->v[h->n].name = copy;
-	hosts_to_sockaddr(a, &h->v[h->n].addr);
+	addr_to_sockaddr(a, 0, &h->v[h->n].addr);
 	h->n++;
 	return 0;
 }

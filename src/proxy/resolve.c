@@ -106,22 +106,6 @@ rs_is_invalid_tld(const char *host)
 	return len == tlen || host[len - tlen - 1] == '.';
 }
 
-static void
-rs_from_addr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (addr_is_v4(a)) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, a->b + 12, 4);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, a->b, 16);
-	}
-	rs_set_port(ss, port);
-}
-
 bool
 resolve_quick(const struct resolver *r, const char *host, uint16_t port,
 	      struct resolve_answer *a)
@@ -131,7 +115,7 @@ resolve_quick(const struct resolver *r, const char *host, uint16_t port,
 	memset(a, 0, sizeof(*a));
 	if (addr_parse(host, strlen(host), &lit) == 0) {
 		a->source = RESOLVE_LITERAL;
-		rs_from_addr(&lit, port, &a->addrs[0]);
+		addr_to_sockaddr(&lit, port, &a->addrs[0]);
 		a->naddrs = 1;
 		return true;
 	}

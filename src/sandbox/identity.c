@@ -116,6 +116,21 @@ id_gr_match(const struct id_lookup *l, const void *key)
 	return strcmp(l->gr.gr_name, key) == 0;
 }
 
+/* The *_r lookups report "no entry" as 0 with a NULL result, failures as the return. */
+static int
+id_nss_result(int rc, const void *res)
+{
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	if (res == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 id_getpw(struct id_lookup *l, const char *name, uid_t uid)
 {
@@ -135,15 +150,7 @@ id_getpw(struct id_lookup *l, const char *name, uid_t uid)
 			break;
 		len *= 2;
 	}
-	if (rc != 0) {
-		errno = rc;
-		return -1;
-	}
-	if (res == NULL) {
-		errno = ENOENT;
-		return -1;
-	}
-	return 0;
+	return id_nss_result(rc, res);
 }
 
 static int
@@ -163,15 +170,7 @@ id_getgr(struct id_lookup *l, const char *name)
 			break;
 		len *= 2;
 	}
-	if (rc != 0) {
-		errno = rc;
-		return -1;
-	}
-	if (res == NULL) {
-		errno = ENOENT;
-		return -1;
-	}
-	return 0;
+	return id_nss_result(rc, res);
 }
 
 static int

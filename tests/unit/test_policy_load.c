@@ -352,8 +352,11 @@ test_sha256(void)
 	unsigned int n = 32;
 
 	EVP_Digest(y, strlen(y), want, &n, EVP_sha256(), NULL);
-	T_OK(load_str(y, &d, &p) == 0 && p && !memcmp(p->sha256, want, 32),
+	T_OK(load_str(y, &d, &p) == 0 && p && policy_hash(p) == 0 && p->hashed &&
+	     !memcmp(p->sha256, want, 32),
 	     "sha256 is of the file bytes");
+	T_OK(p && p->text_len == strlen(y) && strcmp(p->text, y) == 0,
+	     "the loaded policy keeps its file bytes");
 	policy_free(p);
 	diag_free(&d);
 }
