@@ -9,7 +9,6 @@
 
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
-#include "sandbox/netns.h"
 #include "sandbox/seccomp.h"
 #include "util/sbuf.h"
 #include "util/util.h"
@@ -72,11 +71,8 @@ init_build(const struct spawn_plan *plan, struct ll_ruleset *rs, struct sc_filte
 		snprintf(err, sizeof(err), "set hostname '%s': %s", plan->name, strerror(errno));
 		init_die(err);
 	}
-	if (netns_lo_up() == -1) {
-		snprintf(err, sizeof(err), "bring up lo in the sandbox network namespace: %s",
-			 strerror(errno));
-		init_die(err);
-	}
+	/* The network namespace is the supervisor's creation (proxy/topology.c): lo is up
+	 * and the proxy listens on it before this process exists. */
 	if (mounts_build(&mc, err, sizeof(err)) == -1)
 		init_die(err);
 	/* Landlock paths are opened here, as root, against the sandbox's own mounts: the
