@@ -470,7 +470,7 @@ engine_decide_connect(const struct engine *e, const struct ident *id, const char
 		errno = EINVAL;
 		return -1;
 	}
-	out->allow = out->audit = out->inspect = out->exact_host = false;
+	out->allow = out->audit = out->inspect = out->l7 = out->exact_host = false;
 	out->block = NULL;
 	out->endpoint = NULL;
 	out->_ep = NULL;
@@ -502,6 +502,7 @@ engine_decide_connect(const struct engine *e, const struct ident *id, const char
 	if (s.ext) {
 		out->_ep = s.ext;
 		out->endpoint = s.ext->ep;
+		out->l7 = s.ext->l7;
 		out->inspect = s.ext->l7 && s.ext->ep->tls != POL_TLS_SKIP;
 	}
 	eng_reason_add(&r, "%s:%u allowed by block %s for %s", h, port, s.first->b->key, s.via);

@@ -62,6 +62,9 @@ struct decision {
 	const struct pol_endpoint *endpoint; /* first matching endpoint carrying TLS/L7/allowed_ips
 	                                      * meaning (network.md §4.6), or NULL */
 	bool inspect;    /* terminate TLS and inspect HTTP: L7 endpoint with tls != skip */
+	bool l7;         /* the endpoint has HTTP rules: plain forward requests are decided
+			  * request by request whatever its `tls` (skip only stops TLS
+			  * termination of CONNECT tunnels) */
 	bool exact_host; /* some matching block declares this exact host and port */
 	const struct eng_endpoint *_ep; /* engine-private: compiled form of <endpoint> */
 	char reason[ENGINE_REASON_MAX]; /* words a user can act on; set for allow and deny */

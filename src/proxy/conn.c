@@ -300,6 +300,7 @@ conn_drain(struct conn *c)
 static void
 conn_pump(struct conn *c)
 {
+	const uint64_t before = c->up.bytes + c->down.bytes;
 	bool done;
 
 	if (relay_pump(&c->up) == -1) {
@@ -310,7 +311,8 @@ conn_pump(struct conn *c)
 		conn_close(c, errno == ECONNRESET ? "upstream reset the connection" : "relay to client failed");
 		return;
 	}
-	c->last_io_ms = conn_now_ms();
+	if (c->up.bytes + c->down.bytes != before)
+		c->last_io_ms = conn_now_ms(); /* idle means no byte moved, not no wake-up */
 	/* A tunnel ends when both directions have; a forward request when the response has
 	 * (the upstream closes after it: we sent "Connection: close"). */
 	done = relay_done(&c->down) && (relay_done(&c->up) || !c->is_connect);
@@ -554,7 +556,7 @@ conn_decide(struct conn *c, const char *method, const char *target, size_t tlen,
 		conn_close(c, "policy engine refused the arguments");
 		return -1;
 	}
-	if (c->dec.allow && !c->is_connect && c->dec.inspect &&
+	if (c->dec.allow && !c->is_connect && c->dec.l7 &&
 	    engine_decide_request(c->px->engine, &id, c->host, c->port, method, target, tlen,
 				  &c->dec, canon, canon_len) == -1) {
 		conn_close(c, "policy engine refused the arguments");
@@ -636,7 +638,7 @@ conn_on_head(struct conn *c, const struct http1_req *req, const struct http1_hdr
 	/* An inspected forward request must end where its body ends, or a request pipelined
 	 * behind it would reach upstream undecided. Without a chunk decoder the end of a
 	 * chunked body is unknown: refuse it (fail closed) rather than relay to EOF. */
-	if (!c->is_connect && c->dec.inspect && fr.kind == HTTP1_BODY_CHUNKED) {
+	if (!c->is_connect && c->dec.l7 && fr.kind == HTTP1_BODY_CHUNKED) {
 		conn_reply(c, 411, RESPOND_LENGTH_REQUIRED,
 			   "a chunked request body to an HTTP-inspected endpoint is not supported "
 			   "on plain forward requests yet; hint: send Content-Length, or use https "
@@ -645,7 +647,7 @@ conn_on_head(struct conn *c, const struct http1_req *req, const struct http1_hdr
 	}
 	if (!c->is_connect)
 		forward_build(&c->pre, req, hdrs, n, &url, c->host, c->port,
-			      c->dec.inspect ? canon : NULL, &fr, c->head + c->head_end,
+			      c->dec.l7 ? canon : NULL, &fr, c->head + c->head_end,
 			      c->hlen - c->head_end, &c->body_left, &c->body_unbounded);
 	conn_resolve(c);
 }

@@ -28,6 +28,7 @@ struct ev_reg {
 	bool er_used;
 	uint32_t er_mask;	/* EV_READ | EV_WRITE */
 	uint32_t er_gen;	/* bumped on every add; stored in the epoll event */
+	bool er_parked;		/* no interest: taken out of epoll (see evloop_mod) */
 	ev_fd_cb er_cb;
 	void *er_data;
 };
@@ -169,8 +170,9 @@ evloop_add(struct evloop *loop, int fd, uint32_t events, ev_fd_cb cb, void *data
 	r = &loop->el_regs[fd];
 	r->er_gen++;
 	r->er_mask = events;
+	r->er_parked = events == 0;
 	ev = epoll_event_for(fd, r);
-	if (epoll_ctl(loop->el_epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+	if (!r->er_parked && epoll_ctl(loop->el_epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
 		return -1;	/* r->er_used stays false; the bumped generation is harmless */
 	r->er_used = true;
 	r->er_cb = cb;
@@ -196,11 +198,24 @@ evloop_mod(struct evloop *loop, int fd, uint32_t events)
 	old = r->er_mask;
 	r->er_mask = events;
 	ev = epoll_event_for(fd, r);
-	if (epoll_ctl(loop->el_epfd, EPOLL_CTL_MOD, fd, &ev) == -1) {
-		r->er_mask = old;
-		return -1;
+	/* epoll reports EPOLLERR/EPOLLHUP even for an empty mask, so a peer that hung up
+	 * would wake the loop forever while its owner has nothing to do with it: an fd
+	 * with no interest leaves epoll, and meets its error at the next read or write. */
+	if (events == 0) {
+		if (!r->er_parked &&
+		    epoll_ctl(loop->el_epfd, EPOLL_CTL_DEL, fd, &ev) == -1 && errno != ENOENT)
+			goto err_restore;
+		r->er_parked = true;
+		return 0;
 	}
+	if (epoll_ctl(loop->el_epfd, r->er_parked ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == -1)
+		goto err_restore;
+	r->er_parked = false;
 	return 0;
+
+err_restore:
+	r->er_mask = old;
+	return -1;
 }
 
 int
@@ -215,6 +230,7 @@ evloop_del(struct evloop *loop, int fd)
 	}
 	r->er_used = false;
 	r->er_mask = 0;
+	r->er_parked = false;
 	r->er_cb = NULL;
 	r->er_data = NULL;
 	/* EBADF: the caller closed the fd first, and the kernel already dropped it. */

@@ -57,7 +57,10 @@ void evloop_free(struct evloop *loop);
  */
 int evloop_add(struct evloop *loop, int fd, uint32_t events, ev_fd_cb cb, void *data);
 
-/* Changes the events of registered <fd>. ENOENT when not registered, EINVAL for unknown bits. */
+/* Changes the events of registered <fd>. ENOENT when not registered, EINVAL for unknown bits.
+ * With <events> 0 the fd stays registered but is not watched at all, errors included
+ * (epoll would report a hang-up over and over): its owner meets the error at its next
+ * read() or write(). evloop_add() with 0 registers it the same way. */
 int evloop_mod(struct evloop *loop, int fd, uint32_t events);
 
 /*

@@ -9,6 +9,8 @@
 
 #include <fcntl.h>
 
+#include <sys/socket.h>
+
 #include "t.h"
 
 struct rec {
@@ -298,9 +300,60 @@ test_bad_args(void)
 	evloop_free(NULL);
 }
 
+static int g_hup_calls;
+
+static void
+hup_cb(struct evloop *loop, int fd, uint32_t events, void *data)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	(void)data;
+	g_hup_calls++;
+}
+
+static long
+stop_cb(struct evloop *loop, long long id, void *data)
+{
+	(void)id;
+	(void)data;
+	evloop_stop(loop);
+	return EV_TIMER_STOP;
+}
+
+/* A socket whose peer is gone, registered with no interest, must not wake the loop
+ * (epoll would report EPOLLHUP on every wait: a busy loop in the proxy). */
+static void
+test_parked_fd_after_hangup(void)
+{
+	struct evloop *loop = evloop_new();
+	int sv[2];
+
+	if (loop == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		T_OK(0, "parked: set-up");
+		return;
+	}
+	close(sv[1]);
+	g_hup_calls = 0;
+	T_OK(evloop_add(loop, sv[0], EV_READ, hup_cb, NULL) == 0 &&
+	     evloop_mod(loop, sv[0], 0) == 0, "parked: fd registered, then no interest");
+	evloop_timer_add(loop, 20, stop_cb, NULL);
+	evloop_run(loop);
+	T_OK(g_hup_calls == 0, "parked: a hung-up fd with no interest gets no callback (%d)",
+	     g_hup_calls);
+	T_OK(evloop_mod(loop, sv[0], EV_READ) == 0, "parked: interest restored");
+	evloop_timer_add(loop, 20, stop_cb, NULL);
+	evloop_run(loop);
+	T_OK(g_hup_calls > 0, "parked: with interest again, the hang-up is reported");
+	T_OK(evloop_del(loop, sv[0]) == 0, "parked: deleted");
+	close(sv[0]);
+	evloop_free(loop);
+}
+
 int
 main(void)
 {
+	test_parked_fd_after_hangup();
 	test_pipe_read_write();
 	test_delete_self_and_other();
 	test_stale_event_after_reuse();

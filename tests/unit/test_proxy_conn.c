@@ -334,6 +334,14 @@ test_forward(struct world *w)
 	expect_error(w, "CONNECT to an endpoint with HTTP rules", req, "403 Forbidden",
 		     "policy_denied", "cannot inspect requests inside a CONNECT tunnel");
 	T_OK(w->up.len == 0, "CONNECT with HTTP rules: nothing reaches the upstream");
+
+	/* `tls: skip` only stops TLS termination: a plain forward request to such an
+	 * endpoint is still decided by its rules. */
+	snprintf(req, sizeof(req), "DELETE http://skip.test:%u/secret HTTP/1.1\r\n\r\n", w->port);
+	w->up.len = 0;
+	expect_error(w, "tls: skip endpoint, forward request outside its rules", req,
+		     "403 Forbidden", "policy_denied", "DELETE /secret not permitted");
+	T_OK(w->up.len == 0, "tls: skip: the denied request never reaches the upstream");
 }
 
 static void
@@ -407,18 +415,20 @@ world_init(struct world *w)
 		 "                 { host: upstream.test, port: 443 }, { host: dead.test, port: %u },\n"
 		 "                 { host: evil.invalid, port: 443 },\n"
 		 "                 { host: rest.test, port: %u, protocol: rest, enforcement: enforce,\n"
-		 "                   rules: [ { allow: { method: POST, path: /ok } } ] } ]\n"
+		 "                   rules: [ { allow: { method: POST, path: /ok } } ] },\n"
+		 "                 { host: skip.test, port: %u, protocol: rest, enforcement: enforce,\n"
+		 "                   tls: skip, rules: [ { allow: { method: GET, path: /ok } } ] } ]\n"
 		 "    binaries: [ { path: " CLIENT_EXE " } ]\n"
 		 "  bad_target:\n    endpoints: [ { host: x, port: 80 } ]\n"
 		 "    binaries: [ { path: " CLIENT_EXE " } ]\n",
-		 w->port, w->dead_port, w->port);
+		 w->port, w->dead_port, w->port, w->port);
 	if (policy_load_buffer("t", pol, strlen(pol), &d, &w->pol) == -1) {
 		diag_print(&d, stdout);
 		diag_free(&d);
 		return -1;
 	}
 	diag_free(&d);
-	snprintf(hosts, sizeof(hosts), "127.0.0.1 upstream.test refused.test dead.test rest.test\n");
+	snprintf(hosts, sizeof(hosts), "127.0.0.1 upstream.test refused.test dead.test rest.test skip.test\n");
 	if ((w->eng = engine_new(w->pol)) == NULL ||
 	    hosts_parse(&w->hosts, "t", hosts, strlen(hosts), err, sizeof(err)) == -1 ||
 	    pipe2(w->logfd, O_CLOEXEC | O_NONBLOCK) == -1)
