@@ -12,7 +12,9 @@
 #include "util/util.h"
 
 /* Host top-level entries the sandbox gets its own instance of instead. */
-static const char *const mounts_not_from_host[] = { "proc", "tmp", "sandbox" };
+/* /run holds the host's service sockets (D-Bus, resolved, docker...): Landlock does not
+ * govern connect(2) on a pathname socket, so the sandbox gets an empty /run instead. */
+static const char *const mounts_not_from_host[] = { "proc", "tmp", "sandbox", "run" };
 
 /* Fills <err> with "<what> <path>: <errno text>[\nhint: ...]"; keeps errno; returns -1. */
 static int
@@ -181,6 +183,10 @@ mounts_add_own(const struct mounts_config *c, char *err, size_t errlen)
 		return mounts_fail(err, errlen, "mkdir", "/tmp");
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == -1)
 		return mounts_fail(err, errlen, "mount tmpfs on", "/tmp");
+	if (mkdir("/run", 0755) == -1)
+		return mounts_fail(err, errlen, "mkdir", "/run");
+	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") == -1)
+		return mounts_fail(err, errlen, "mount tmpfs on", "/run");
 	if (mounts_bind_host(c->home, MOUNTS_HOME, err, errlen) == -1)
 		return -1;
 	/* A workdir under the host's /tmp would be hidden by the private /tmp. The private

@@ -66,4 +66,21 @@ sb_sh "echo x > /tmp/$marker" >/dev/null
 check_fails "/tmp is private (file not on the host)" test -e "/tmp/$marker"
 check_fails "/sandbox was not created on the host" test -e /sandbox
 
+# Host service sockets live in /run; Landlock does not govern connect(2) on them, so the
+# sandbox must not see the host's /run at all.
+sock=/run/agentcage-t$$.sock
+coproc LISTENER { exec python3 -c 'import socket,os,sys
+s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777); s.listen(1)
+print("ready", flush=True); s.settimeout(20)
+try: s.accept()
+except OSError: pass' "$sock"; }
+lpid=$LISTENER_PID
+read -r -t 10 _ <&"${LISTENER[0]}"
+out=$(sb_run -- python3 -c 'import socket,sys
+try:
+    socket.socket(socket.AF_UNIX).connect(sys.argv[1]); print("connected")
+except OSError as e: print(e.strerror)' "$sock")
+kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null; rm -f "$sock"
+expect_eq "a host service socket in /run is not reachable" "$out" "No such file or directory"
+
 done_testing
