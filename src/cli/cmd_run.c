@@ -190,6 +190,47 @@ run_load_policy(struct run_ctx *r)
 	return rc;
 }
 
+/*
+ * A working directory that is, or lies under, one of these would give the sandbox that
+ * tree read-write through include_workdir (the loader refuses `read_write: /` for the
+ * same reason): the host's root, kernel interfaces, agentcage's own state.
+ */
+static const char *const run_workdir_forbidden[] = {
+	"/proc", "/sys", "/dev", "/run", "/var/lib/agentcage", "/var/log/agentcage", "/boot",
+};
+
+static bool
+run_path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* 0 when <wd> (a realpath) may be the sandbox's working directory; else says why. */
+static int
+run_workdir_allowed(const struct run_ctx *r, const char *wd)
+{
+	const char *bad = NULL;
+
+	if (!r->pol->include_workdir)
+		return 0; /* not granted anything: only the cwd */
+	if (strcmp(wd, "/") == 0)
+		bad = "/";
+	for (size_t i = 0; bad == NULL && i < NELEM(run_workdir_forbidden); i++)
+		if (run_path_under(wd, run_workdir_forbidden[i]))
+			bad = run_workdir_forbidden[i];
+	if (bad == NULL)
+		return 0;
+	fprintf(stderr,
+		"agentcage: run: workdir %s: the policy's include_workdir would make %s%s "
+		"writable in the sandbox; refused\nhint: run from a project directory, or pass "
+		"--workdir DIR\n",
+		wd, strcmp(bad, "/") == 0 ? "the whole host filesystem" : bad,
+		strcmp(bad, "/") == 0 ? "" : " (or part of it)");
+	return -1;
+}
+
 static int
 run_resolve_paths(struct run_ctx *r)
 {
@@ -204,6 +245,8 @@ run_resolve_paths(struct run_ctx *r)
 		fprintf(stderr, "agentcage: run: workdir %s: not a directory\n", r->workdir);
 		return -1;
 	}
+	if (run_workdir_allowed(r, r->workdir) == -1)
+		return -1;
 	if (r->o.name != NULL) {
 		if (!run_name_valid(r->o.name)) {
 			fprintf(stderr, "agentcage: run: --name '%s': invalid\nhint: 1-%d of "

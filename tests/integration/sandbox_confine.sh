@@ -83,4 +83,10 @@ except OSError as e: print(e.strerror)' "$sock")
 kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null; rm -f "$sock"
 expect_eq "a host service socket in /run is not reachable" "$out" "No such file or directory"
 
+# include_workdir must not turn a system directory (or /) into a writable one.
+for wd in / /dev /var/lib/agentcage; do
+	out=$("$AGENTCAGE" run --name "$SB_NAME" --workdir "$wd" --log "$SB_LOG" -- true 2>&1); rc=$?
+	expect_contains "workdir $wd is refused (rc=$rc)" "$rc $out" "1 agentcage: run: workdir $wd: the policy's include_workdir would make"
+done
+
 done_testing
