@@ -17,6 +17,11 @@ static const char *const env_unsafe[] = {
 	"LD_ORIGIN_PATH",  "LD_PRELOAD",  "LD_PROFILE",   "LD_SHOW_AUXV", "LD_USE_LOAD_BIAS",
 	"LOCALDOMAIN",     "LOCPATH",     "MALLOC_TRACE", "NIS_PATH",     "NLSPATH",
 	"RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",      "TZDIR",
+	/* Handles on the caller's own agents and sessions: the sandbox must not borrow the
+	 * user's ssh-agent, keyring, bus or sudo context (pass one back with --env). */
+	"SSH_AUTH_SOCK",   "SSH_AGENT_PID", "GPG_AGENT_INFO", "KRB5CCNAME", "DBUS_SESSION_BUS_ADDRESS",
+	"DBUS_SYSTEM_BUS_ADDRESS", "XDG_RUNTIME_DIR", "SUDO_COMMAND", "SUDO_USER", "SUDO_UID",
+	"SUDO_GID",        "SUDO_ASKPASS",
 };
 
 #define ENV_OWN_PREFIX "AGENTCAGE_"

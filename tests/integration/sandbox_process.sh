@@ -42,9 +42,9 @@ out=$(sb_sh '(sleep 30 &) ; echo started; exit 4'); rc=$?
 expect_eq "run ends when the command exits, despite a background orphan" "$rc" 4
 
 # --- environment ---
-export AGENTCAGE_SECRET=leak LD_PRELOAD=/nonexistent.so
+export AGENTCAGE_SECRET=leak LD_PRELOAD=/nonexistent.so SSH_AUTH_SOCK=/tmp/agent.sock
 out=$(sb_run --env FOO=bar --env PATH=/usr/bin:/bin -- /usr/bin/env 2>&1)
-unset AGENTCAGE_SECRET LD_PRELOAD
+unset AGENTCAGE_SECRET LD_PRELOAD SSH_AUTH_SOCK
 expect_contains "HOME=/sandbox" "$out" $'\nHOME=/sandbox'
 expect_contains "USER=sandbox" "$out" $'\nUSER=sandbox'
 expect_contains "LOGNAME=sandbox" "$out" $'\nLOGNAME=sandbox'
@@ -52,6 +52,7 @@ expect_contains "--env FOO=bar added" "$out" $'\nFOO=bar'
 expect_contains "--env overrides PATH" "$out" $'\nPATH=/usr/bin:/bin'
 check_fails "AGENTCAGE_* variables of the caller are dropped" grep -q '^AGENTCAGE_SECRET=' <<< "$out"
 check_fails "LD_PRELOAD of the caller is dropped" grep -q '^LD_PRELOAD=' <<< "$out"
+check_fails "the caller's ssh-agent socket is not handed in" grep -q '^SSH_AUTH_SOCK=' <<< "$out"
 expect_contains "AGENTCAGE_SANDBOX names the sandbox" "$out" "AGENTCAGE_SANDBOX=$SB_NAME"
 out=$(sb_run -- /usr/bin/env 2>&1)
 expect_contains "default PATH" "$out" $'\nPATH=/usr/local/bin:/usr/bin:/bin'
