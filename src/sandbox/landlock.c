@@ -5,6 +5,7 @@
 #include "sandbox/landlock.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -98,6 +99,8 @@ ll_open_reason(int e)
 		return "path name too long";
 	case ENOTDIR:
 		return "path component is not a directory";
+	case EXDEV:
+		return "a symlink on the way is not owned by root";
 	default:
 		return "unexpected error";
 	}
@@ -144,6 +147,113 @@ ll_rights_for(const struct ll_ruleset *rs, bool read_write, bool dir)
 	return dir ? r : (r & LL_FS_FILE_RIGHTS);
 }
 
+#define LL_MAX_SYMLINKS 40 /* as the kernel's own limit for one lookup */
+
+/* Moves the first component of <rest> (NUL-terminated, '/'-separated) into <comp> and
+ * removes it from <rest>. 1 when moved, 0 when <rest> has none left, -1 with errno
+ * ENAMETOOLONG when it does not fit <comp> (NAME_MAX + 1). */
+static int
+ll_next_component(char *rest, char *comp, size_t size)
+{
+	size_t skip = strspn(rest, "/"), len = strcspn(rest + skip, "/");
+
+	if (len == 0)
+		return 0;
+	if (len >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(comp, rest + skip, len);
+	comp[len] = '\0';
+	memmove(rest, rest + skip + len, strlen(rest + skip + len) + 1);
+	return 1;
+}
+
+/*
+ * open(<path>, O_PATH) that follows a symbolic link only when root owns it. Rules are
+ * opened as root, and a link the sandbox planted in one of its persistent writable trees
+ * (/sandbox/.cache -> /) must not move a rule of the next run onto the host; system links
+ * (/lib -> usr/lib, /etc/alternatives) are root's. Returns the fd, or -1 with errno: EXDEV
+ * for a link root does not own, ELOOP past LL_MAX_SYMLINKS, or openat's own error.
+ */
+static int
+ll_open_trusted(const char *path)
+{
+	char rest[2 * PATH_MAX], comp[NAME_MAX + 1], target[PATH_MAX];
+	int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), hops = 0;
+
+	if (dfd == -1)
+		return -1;
+	if (ut_strlcpy(rest, path, sizeof(rest)) >= sizeof(rest)) {
+		errno = ENAMETOOLONG;
+		goto err_close;
+	}
+	for (;;) {
+		int got = ll_next_component(rest, comp, sizeof(comp));
+		struct stat st;
+		ssize_t n;
+		int fd = -1;
+
+		if (got == 0)
+			break;
+		if (got == -1)
+			goto err_close;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		fd = openat(dfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 || fstat(fd, &st) == -1)
+			goto err_close_fd;
+		if (!S_ISLNK(st.st_mode)) {
+			close(dfd);
+			dfd = fd;
+			continue;
+		}
+		if (st.st_uid != 0) {
+			errno = EXDEV;
+			goto err_close_fd;
+		}
+		if (++hops > LL_MAX_SYMLINKS) {
+			errno = ELOOP;
+			goto err_close_fd;
+		}
+		n = readlinkat(fd, "", target, sizeof(target) - 1);
+		close(fd);
+		if (n == -1)
+			goto err_close;
+		target[n] = '\0';
+		/* The link's target replaces it: <target>/<rest>, from / when absolute. */
+		if (strlen(target) + 1 + strlen(rest) >= sizeof(rest)) {
+			errno = ENAMETOOLONG;
+			goto err_close;
+		}
+		memmove(rest + strlen(target) + 1, rest, strlen(rest) + 1);
+		memcpy(rest, target, strlen(target));
+		rest[strlen(target)] = '/';
+		if (target[0] == '/') {
+			close(dfd);
+			if ((dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+				return -1;
+		}
+		continue;
+err_close_fd:
+		if (fd != -1) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+		}
+		goto err_close;
+	}
+	return dfd;
+
+err_close:
+	{
+		int saved = errno;
+		close(dfd);
+		errno = saved;
+	}
+	return -1;
+}
+
 /*
  * Opens <path> as the caller and adds its rule. A path that cannot be opened is skipped
  * (best_effort) or refused (hard_requirement). A rule the kernel refuses aborts the build
@@ -157,7 +267,7 @@ ll_add_path(struct ll_ruleset *rs, const char *path, bool read_write, char *err,
 	struct stat st;
 	int fd, saved;
 
-	fd = open(path, O_PATH | O_CLOEXEC);
+	fd = ll_open_trusted(path);
 	if (fd == -1) {
 		saved = errno;
 		e.reason = ll_open_reason(saved);

@@ -103,4 +103,26 @@ expect_eq "best_effort + missing path starts" "$rc" 0
 expect_contains "best_effort: the command ran" "$out" "STARTED"
 expect_contains "best_effort: warning names the path" "$out" "/nonexistent-agentcage-path"
 
+# A symlink the sandbox plants in its persistent home must not move a rule of the next
+# run onto the host (rules are opened as root): only root-owned links are followed.
+cat > "$pol" <<YAML
+version: 1
+filesystem_policy:
+  include_workdir: true
+  read_only: [/usr, /lib, /lib64, /etc, /proc, /dev/urandom]
+  read_write: [/sandbox, /tmp, /dev/null, /sandbox/.agentcage-link]
+landlock:
+  compatibility: best_effort
+process:
+  run_as_user: sandbox
+  run_as_group: sandbox
+YAML
+sb_run --policy "$pol" -- sh -c 'rm -rf /sandbox/.agentcage-link; ln -s /var /sandbox/.agentcage-link' >/dev/null 2>&1
+out=$(sb_run --policy "$pol" -- sh -c 'echo x > /var/tmp/agentcage-escape-$$ && echo WROTE' 2>&1)
+check_fails "a sandbox-planted symlink does not extend a rule to the host" grep -q WROTE <<< "$out"
+check_fails "nothing was written through it" sh -c 'ls /var/tmp/agentcage-escape-* >/dev/null 2>&1'
+expect_contains "the planted link is skipped with its reason" "$out" "not owned by root"
+rm -f /var/tmp/agentcage-escape-*
+sb_run -- rm -f /sandbox/.agentcage-link >/dev/null 2>&1
+
 done_testing
