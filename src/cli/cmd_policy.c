@@ -68,32 +68,6 @@ bad_option(const char *cmd, int argc, char **argv, int c)
 
 /* Appends the items of <d> with severity <sev> as a JSON array to <b>. */
 static void
-check_json_items(const struct diag *d, enum diag_sev sev, struct sbuf *b)
-{
-	bool first = true;
-
-	sbuf_putc(b, '[');
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diag_item *it = &d->items[i];
-		struct json_obj o;
-
-		if (it->sev != sev)
-			continue;
-		if (!first)
-			sbuf_putc(b, ',');
-		first = false;
-		json_begin(&o, b);
-		json_kv_str(&o, "file", it->file);
-		json_kv_int(&o, "line", it->line);
-		json_kv_int(&o, "col", it->col);
-		json_kv_str(&o, "field", it->field);
-		json_kv_str(&o, "message", it->msg);
-		json_end(&o);
-	}
-	sbuf_putc(b, ']');
-}
-
-static void
 check_json_file(const char *path, const struct diag *d, bool valid, struct sbuf *b)
 {
 	struct json_obj o;
@@ -102,10 +76,10 @@ check_json_file(const char *path, const struct diag *d, bool valid, struct sbuf 
 	json_begin(&o, b);
 	json_kv_str(&o, "file", path);
 	json_kv_bool(&o, "valid", valid);
-	check_json_items(d, DIAG_ERROR, &items);
+	diag_json_sev(d, (int)DIAG_ERROR, &items);
 	json_kv_raw(&o, "errors", sbuf_str(&items));
 	sbuf_reset(&items);
-	check_json_items(d, DIAG_WARNING, &items);
+	diag_json_sev(d, (int)DIAG_WARNING, &items);
 	json_kv_raw(&o, "warnings", sbuf_str(&items));
 	json_end(&o);
 	sbuf_free(&items);

@@ -76,15 +76,20 @@ diag_print(const struct diag *d, FILE *f)
 }
 
 void
-diag_json(const struct diag *d, struct sbuf *b)
+diag_json_sev(const struct diag *d, int sev, struct sbuf *b)
 {
+	bool first = true;
+
 	sbuf_putc(b, '[');
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag_item *it = &d->items[i];
 		struct json_obj o;
 
-		if (i)
+		if (sev >= 0 && it->sev != (enum diag_sev)sev)
+			continue;
+		if (!first)
 			sbuf_putc(b, ',');
+		first = false;
 		json_begin(&o, b);
 		json_kv_str(&o, "severity", diag_sev_str(it->sev));
 		json_kv_str(&o, "file", it->file);
@@ -95,6 +100,12 @@ diag_json(const struct diag *d, struct sbuf *b)
 		json_end(&o);
 	}
 	sbuf_putc(b, ']');
+}
+
+void
+diag_json(const struct diag *d, struct sbuf *b)
+{
+	diag_json_sev(d, -1, b);
 }
 
 void

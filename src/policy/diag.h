@@ -48,6 +48,8 @@ void diag_print(const struct diag *d, FILE *f);
 
 /* Appends a JSON array of {"severity","file","line","col","field","message"} to <b>. */
 void diag_json(const struct diag *d, struct sbuf *b);
+/* The same, only the items of severity <sev> (an enum diag_sev; -1 = all). */
+void diag_json_sev(const struct diag *d, int sev, struct sbuf *b);
 
 /* Frees every item; <d> is empty again afterwards. */
 void diag_free(struct diag *d);
