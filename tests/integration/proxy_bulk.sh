@@ -4,28 +4,10 @@
 # a client's half-close crosses the tunnel while the answer still comes back. Issue 4
 # "Tests" (big transfers, half-close). Root only; servers in tests/netlab.sh's lab.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../helpers/sandbox_lib.sh"
-. "$(dirname "$0")/../netlab.sh"
-
-if [ "$(id -u)" != 0 ]; then skip "needs root (namespaces, veth)"; done_testing; exit; fi
-if ! "$AGENTCAGE" run --help 2>&1 | grep -q -- --hosts; then
-	skip "agentcage run has no --hosts yet (egress proxy not wired into run)"; done_testing; exit
-fi
-NETSRV=${AGENTCAGE_BUILD:-$(dirname "$AGENTCAGE")}/tests/helpers/netsrv
-POL=$TOP/tests/policies/proxy/lab.yaml
-HOSTS=$SB_WORK.hosts
+. "$(dirname "$0")/../proxy_lib.sh"
 BIG=1073741824 # 1 GiB
-SB_EXTRA_CLEAN+=("$HOSTS" "$SB_WORK.err" "$SB_WORK.sum")
-
-netlab_up || { echo "Bail out! netlab_up failed"; exit 1; }
+SB_EXTRA_CLEAN+=("$SB_WORK.sum")
 netlab_serve_files "$NETSRV" || { echo "Bail out! lab servers did not start"; exit 1; }
-netlab_hosts "$HOSTS"
-
-px() {
-	"$AGENTCAGE" run --name "$SB_NAME" --workdir "$SB_WORK" --log "$SB_LOG" "${SB_ENV[@]}" \
-		--policy "$POL" --hosts "$HOSTS" "$@" 2>"$SB_WORK.err"
-}
-pxsh() { px -- /bin/sh -c "exec 2>&1; $1"; }
 
 # The expected digest is computed on the host while the tunnel test runs.
 "$NETSRV" gen $BIG | sha256sum >"$SB_WORK.sum" &

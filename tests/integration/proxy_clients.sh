@@ -5,31 +5,9 @@
 # Issue 4 "Tests": who may go where, identity by real binary path, ancestors, TOFU pins,
 # no way around the proxy, destination rules, DNS failure, the decision log. Root only.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../helpers/sandbox_lib.sh"
-. "$(dirname "$0")/../netlab.sh"
-
-if [ "$(id -u)" != 0 ]; then skip "needs root (namespaces, veth)"; done_testing; exit; fi
-if ! "$AGENTCAGE" run --help 2>&1 | grep -q -- --hosts; then
-	skip "agentcage run has no --hosts yet (egress proxy not wired into run)"; done_testing; exit
-fi
-NETSRV=${AGENTCAGE_BUILD:-$(dirname "$AGENTCAGE")}/tests/helpers/netsrv
-POL=$TOP/tests/policies/proxy/lab.yaml
-HOSTS=$SB_WORK.hosts
-SB_EXTRA_CLEAN+=("$HOSTS" "$SB_WORK.err")
-
-netlab_up || { echo "Bail out! netlab_up failed"; exit 1; }
+. "$(dirname "$0")/../proxy_lib.sh"
 netlab_serve_files "$NETSRV" && netlab_serve_git && netlab_serve_pypi ||
 	{ echo "Bail out! lab servers did not start"; exit 1; }
-netlab_hosts "$HOSTS"
-
-# px ARGS... -- CMD...: agentcage run on the lab policy; agentcage's own stderr goes to
-# $SB_WORK.err (the DENIED lines), the command's to wherever the caller sends it.
-px() {
-	"$AGENTCAGE" run --name "$SB_NAME" --workdir "$SB_WORK" --log "$SB_LOG" "${SB_ENV[@]}" \
-		--policy "$POL" --hosts "$HOSTS" "$@" 2>"$SB_WORK.err"
-}
-# pxsh SCRIPT: SCRIPT under /bin/sh in the sandbox, its stdout and stderr together.
-pxsh() { px -- /bin/sh -c "exec 2>&1; $1"; }
 # Fetch with curl, body then a last line with the status code.
 CURLARGS='-sS --max-time 30 -w "\n%{http_code}"'
 CURL="curl $CURLARGS"
