@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/sbuf.h"
+#include "util/sha256.h"
 #include "util/util.h"
 
 int
@@ -95,10 +96,9 @@ lifelog_write_start(struct lifelog *l, const struct lifelog_start *s)
 {
 	struct sbuf b = { 0 }, argv = { 0 }, conf = { 0 };
 	struct json_obj o;
-	char hex[65];
+	char hex[SHA256_HEX_LEN];
 
-	for (size_t i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", s->policy_sha256[i]);
+	sha256_hex(s->policy_sha256, hex);
 	lifelog_argv(&argv, s->argv);
 	lifelog_confinement(&conf, s);
 
