@@ -44,6 +44,8 @@ struct evloop;
 struct engine;
 struct hosts;
 struct proxy;
+struct tls_ca;
+struct tls_upstream;
 
 struct proxy_listeners {
 	int fd[PROXY_MAX_LISTENERS]; /* -1 when unused */
@@ -59,6 +61,10 @@ struct proxy_config {
 	const bool *raw_tty;         /* true while the terminal is raw ("\r\n"), or NULL */
 	int netns_fd;                /* the sandbox's network namespace */
 	pid_t root_pid;              /* the sandbox's init (host pid) */
+	struct tls_ca *ca;           /* per-sandbox CA minting leaves for terminated
+	                              * endpoints (tls/ca.h), or NULL: none terminated */
+	struct tls_upstream *upstream; /* TLS client side towards origins (tls/upstream.h),
+	                                * or NULL; both borrowed, must outlive the proxy */
 };
 
 /* Called once when the proxy cannot go on; the supervisor must end the sandbox. */
