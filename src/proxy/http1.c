@@ -18,7 +18,8 @@
 struct cur {
 	const char *buf;
 	size_t lim;
-	struct http1_req *req;
+	struct http1_req *req;		/* error sink (a scratch one for responses) */
+	struct http1_resp *resp;	/* non-NULL: the head is a response */
 };
 
 static int
@@ -133,6 +134,57 @@ parse_request_line(const struct cur *c, size_t *pos)
 	return 0;
 }
 
+/*
+ * "HTTP/1.x SP 3DIGIT SP reason CRLF"; *<pos> = first byte after the CRLF. The SP before
+ * an empty reason may be missing: RFC 9112 §4 tells clients to ignore the reason, and
+ * servers that omit both are common enough that refusing them would only break sites.
+ */
+static int
+parse_status_line(const struct cur *c, size_t *pos)
+{
+	struct http1_resp *resp = c->resp;
+	static const char version[] = "HTTP/1.";
+	size_t i, start;
+
+	for (size_t k = 0; k < sizeof(version) - 1; k++)
+		if (at(c, k) != version[k])
+			return fail(c, k, "status line does not start with HTTP/1.0 or HTTP/1.1",
+				    400);
+	i = sizeof(version) - 1;
+	if (at(c, i) != '0' && at(c, i) != '1')
+		return fail(c, i, "version is not HTTP/1.0 or HTTP/1.1", 400);
+	resp->minor_version = at(c, i) - '0';
+	i++;
+	if (at(c, i) != ' ')
+		return fail(c, i, "no single SP after the HTTP version", 400);
+	i++;
+	resp->status = 0;
+	for (start = i; i < start + 3; i++) {
+		int d = at(c, i);
+
+		if (d < '0' || d > '9')
+			return fail(c, i, "status code is not three digits", 400);
+		resp->status = resp->status * 10 + (d - '0');
+	}
+	if (resp->status < 100)
+		return fail(c, start, "status code below 100", 400);
+	if (at_crlf(c, i)) {
+		resp->reason = (struct http1_slice){ c->buf + i, 0 };
+		*pos = i + 2;
+		return 0;
+	}
+	if (at(c, i) != ' ')
+		return fail_line_end(c, i, "junk after the status code");
+	start = ++i;
+	while (is_value_char(at(c, i)))
+		i++;
+	if (!at_crlf(c, i))
+		return fail_line_end(c, i, "control byte in the reason phrase");
+	resp->reason = (struct http1_slice){ c->buf + start, i - start };
+	*pos = i + 2;
+	return 0;
+}
+
 /* One "name: value CRLF" line at *<pos> into <h>; advances *<pos>. */
 static int
 parse_header_line(const struct cur *c, size_t *pos, struct http1_hdr *h)
@@ -174,7 +226,7 @@ parse_head(const struct cur *c, struct http1_hdr *hdrs, size_t *nhdrs)
 	size_t pos = 0, n = 0;
 	int r;
 
-	r = parse_request_line(c, &pos);
+	r = c->resp != NULL ? parse_status_line(c, &pos) : parse_request_line(c, &pos);
 	if (r != 0)
 		return r;
 	for (;;) {
@@ -190,7 +242,9 @@ parse_head(const struct cur *c, struct http1_hdr *hdrs, size_t *nhdrs)
 		n++;
 	}
 	if (pos + 2 > HTTP1_MAX_HEAD)
-		return fail(c, 0, "request head larger than 16 KiB", 431);
+		return fail(c, 0, c->resp != NULL ? "response head larger than 16 KiB"
+						  : "request head larger than 16 KiB",
+			    431);
 	*nhdrs = n;
 	return (int)(pos + 2);
 }
@@ -218,7 +272,7 @@ http1_parse_request(const char *buf, size_t len, size_t seen, struct http1_req *
 		    struct http1_hdr *hdrs, size_t *nhdrs)
 {
 	size_t scan_lim = len < HTTP1_MAX_HEAD ? len : HTTP1_MAX_HEAD;
-	struct cur c = { buf, len, req };
+	struct cur c = { buf, len, req, NULL };
 	long end;
 	int r;
 
@@ -246,6 +300,54 @@ http1_parse_request(const char *buf, size_t len, size_t seen, struct http1_req *
 			       ? fail(&c, HTTP1_MAX_HEAD - 1, "request head larger than 16 KiB", 431)
 			       : HTTP1_PARTIAL;
 	return r;
+}
+
+/* Copies the scratch request's error into <resp>; a bad response is a 502 to our client. */
+static int
+resp_result(int r, const struct http1_req *scratch, struct http1_resp *resp)
+{
+	if (r == HTTP1_BAD) {
+		resp->err_off = scratch->err_off;
+		resp->err = scratch->err;
+		resp->err_status = scratch->err_status == 431 ? 431 : 502;
+	}
+	return r;
+}
+
+int
+http1_parse_response(const char *buf, size_t len, size_t seen, struct http1_resp *resp,
+		     struct http1_hdr *hdrs, size_t *nhdrs)
+{
+	size_t scan_lim = len < HTTP1_MAX_HEAD ? len : HTTP1_MAX_HEAD;
+	struct http1_req scratch = { 0 };
+	struct cur c = { buf, len, &scratch, resp };
+	long end;
+	int r;
+
+	resp->err = NULL;
+	resp->err_off = 0;
+	resp->err_status = 0;
+	if (seen > scan_lim)
+		seen = scan_lim;
+	end = scan_for_end(buf, seen >= 3 ? seen - 3 : 0, scan_lim);
+	if (end == 0 && seen == 0 && len > 0 && buf[0] != 'H')
+		end = -1;	/* not a response at all: say so now */
+	if (end == 0) {
+		if (len >= HTTP1_MAX_HEAD)
+			return resp_result(fail(&c, HTTP1_MAX_HEAD - 1,
+						"response head larger than 16 KiB", 431),
+					   &scratch, resp);
+		return HTTP1_PARTIAL;
+	}
+	c.lim = end > 0 ? (size_t)end : scan_lim;
+	r = parse_head(&c, hdrs, nhdrs);
+	if (r == HTTP1_TRUNC)	/* the head scanned as complete or invalid; cannot happen */
+		return len >= HTTP1_MAX_HEAD
+			       ? resp_result(fail(&c, HTTP1_MAX_HEAD - 1,
+						  "response head larger than 16 KiB", 431),
+					     &scratch, resp)
+			       : HTTP1_PARTIAL;
+	return resp_result(r, &scratch, resp);
 }
 
 bool

@@ -71,6 +71,27 @@ struct http1_req {
 int http1_parse_request(const char *buf, size_t len, size_t seen, struct http1_req *req,
 			struct http1_hdr *hdrs, size_t *nhdrs);
 
+struct http1_resp {
+	int minor_version;		/* 0 or 1 */
+	int status;			/* 100..999 (three digits) */
+	struct http1_slice reason;	/* may be empty; obs-text allowed */
+	/* Set on HTTP1_BAD only: */
+	size_t err_off;			/* offset in the buffer of the first offending byte */
+	const char *err;		/* static reason, e.g. "bad status code" */
+	int err_status;			/* 502, or 431 when a limit was exceeded (for logs) */
+};
+
+/*
+ * Parses a response head in <buf>[0..<len>): "HTTP/1.x SP 3DIGIT SP reason CRLF" (the
+ * reason may be empty, its bytes HTAB, SP, VCHAR or obs-text), then header fields with
+ * the same strictness and limits as requests (HTTP1_MAX_HEAD, HTTP1_MAX_HEADERS). Same
+ * contract as http1_parse_request(): <seen> bytes were examined by a previous PARTIAL
+ * call; returns the head length, HTTP1_PARTIAL (*<nhdrs> untouched) or HTTP1_BAD
+ * (<resp>->err_off, err, err_status set).
+ */
+int http1_parse_response(const char *buf, size_t len, size_t seen, struct http1_resp *resp,
+			 struct http1_hdr *hdrs, size_t *nhdrs);
+
 /* true when <s> equals the NUL-terminated <lit> exactly (case-sensitive, e.g. methods). */
 bool http1_slice_eq(struct http1_slice s, const char *lit);
 
