@@ -158,6 +158,14 @@ tofu_check_fd(struct tofu *t, int fd, const char *path, char hex[TOFU_HEX_LEN], 
 	}
 	if (e != NULL && e->has_bad && fp_equal(&e->bad_fp, &fp))
 		return deny_changed(e, e->bad_hex, reason, reason_len);
+	if (st.st_size > TOFU_MAX_IMAGE) {
+		snprintf(reason, reason_len,
+			 "binary %s is %lld MiB, more than agentcage hashes to pin it (%lld MiB); "
+			 "hint: network access needs a binary that can be pinned, run a smaller one",
+			 path, (long long)(st.st_size >> 20), TOFU_MAX_IMAGE >> 20);
+		errno = EFBIG;
+		return -1;
+	}
 	t->hashes++;
 	if (hash_fd(fd, now) == -1) {
 		int err = errno;

@@ -27,6 +27,10 @@
 #define TOFU_HEX_LEN SHA256_HEX_LEN
 /* Pinned binaries per sandbox; beyond it a new binary is refused, never a pin dropped. */
 #define TOFU_MAX_ENTRIES 4096
+/* Largest image hashed. Hashing runs on the proxy loop: 512 MiB is ~0.4 s once per binary
+ * (a bundled agent binary is ~0.2 GB); a bigger or sparse file planted to stall the
+ * proxy for seconds is refused instead. */
+#define TOFU_MAX_IMAGE (512LL << 20)
 
 struct tofu;
 
@@ -44,7 +48,7 @@ void tofu_free(struct tofu *t);
  * checked by anyone. On success fills <hex> (TOFU_HEX_LEN bytes) with the hash.
  * Refuses (-1, <reason>): a hash different from the pin ("binary /x changed since first
  * use (pinned sha256 ab12…, now cd34…)"), a process that is gone, an unreadable exe,
- * TOFU_MAX_ENTRIES reached.
+ * an image larger than TOFU_MAX_IMAGE (EFBIG), TOFU_MAX_ENTRIES reached.
  */
 int tofu_check_pid(struct tofu *t, pid_t pid, const char *path, bool deleted,
 		   char hex[TOFU_HEX_LEN], char *reason, size_t reason_len);

@@ -166,6 +166,25 @@ main(void)
 	     "exited process refused");
 	T_CONTAINS(reason, "process exited?", "reason says the process is gone");
 
+	/* A sparse multi-GiB image planted to stall the proxy loop is refused unread. */
+	{
+		char big[160];
+		int fd;
+
+		snprintf(big, sizeof(big), "%s/huge", dir);
+		fd = open(big, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+		T_OK(fd != -1 && ftruncate(fd, TOFU_MAX_IMAGE + 1) == 0, "sparse image of %lld bytes",
+		     TOFU_MAX_IMAGE + 1);
+		h = tofu_hash_count(t);
+		T_OK(fd != -1 && tofu_check_fd(t, fd, big, hex2, reason, sizeof(reason)) == -1 &&
+			     errno == EFBIG && tofu_hash_count(t) == h,
+		     "image over TOFU_MAX_IMAGE refused with EFBIG, never hashed");
+		T_CONTAINS(reason, "more than agentcage hashes", "reason says it is too large");
+		if (fd != -1)
+			close(fd);
+		unlink(big);
+	}
+
 	tofu_free(t);
 	unlink(exe);
 	rmdir(dir);
