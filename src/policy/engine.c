@@ -2,6 +2,8 @@
 #include "policy/engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "policy/addr.h"
 #include "policy/engine_int.h"
 #include "policy/glob.h"
+#include "util/rootpath.h"
 #include "util/util.h"
 
 /* --- reasons --- */
@@ -213,8 +216,24 @@ engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	for (size_t i = 0; i < e->nblocks; i++)
+		for (size_t j = 0; j < e->blocks[i].nbins; j++)
+			free(e->blocks[i].bins[j].resolved);
+	free(e->root);
 	arena_free(&e->arena);
 	free(e);
+}
+
+int
+engine_set_root(struct engine *e, const char *root_path)
+{
+	char *r = NULL;
+
+	if (root_path != NULL && (r = strdup(root_path)) == NULL)
+		return -1;
+	free(e->root);
+	e->root = r;
+	return 0;
 }
 
 const struct policy *
@@ -305,7 +324,45 @@ eng_binary_matches(const struct eng_binary *b, const char *path)
 		return false;
 	if (b->glob)
 		return glob_path_match(b->path, b->len, path, strlen(path));
-	return strcmp(b->path, path) == 0;
+	return strcmp(b->path, path) == 0 || (b->resolved && strcmp(b->resolved, path) == 0);
+}
+
+/*
+ * Re-resolves the literal binaries of every block with an endpoint matching
+ * <host>:<port> inside e->root (engine_set_root). Logically the engine stays const: this
+ * refreshes a cache of what the sandbox's symlinks name. True when a result changed.
+ */
+static bool
+eng_refresh_links(const struct engine *e, const char *host, size_t hlen, uint16_t port)
+{
+	cleanup_fd int rootfd = open(e->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char real[PATH_MAX];
+	bool changed = false;
+
+	if (rootfd == -1)
+		return false;
+	for (size_t i = 0; i < e->nblocks; i++) {
+		struct eng_block *eb = &e->blocks[i];
+		bool hit = false;
+
+		for (size_t j = 0; j < eb->neps && !hit; j++)
+			hit = eng_endpoint_matches(&eb->eps[j], host, hlen, port);
+		for (size_t j = 0; hit && j < eb->nbins; j++) {
+			struct eng_binary *b = &eb->bins[j];
+			bool link = !b->glob &&
+			            rootpath_resolve(rootfd, b->path, real, sizeof(real)) == 0 &&
+			            strcmp(real, b->path) != 0;
+
+			if (link && b->resolved && strcmp(real, b->resolved) == 0)
+				continue;
+			if (!link && b->resolved == NULL)
+				continue;
+			free(b->resolved);
+			b->resolved = link ? strdup(real) : NULL;
+			changed = true;
+		}
+	}
+	return changed;
 }
 
 /* True when a binary of <eb> matches the exe or an ancestor; *<via> is the path that
@@ -411,7 +468,9 @@ eng_explain_binaries(const struct engine *e, const struct ident *id, const char 
 			               "binaries (",
 			               sep, host, port, eb->b->key, exe);
 			for (size_t j = 0; j < eb->nbins; j++)
-				eng_reason_add(r, "%s%s", j ? ", " : "", eb->bins[j].path);
+				eng_reason_add(r, "%s%s%s%s", j ? ", " : "", eb->bins[j].path,
+				               eb->bins[j].resolved ? " -> " : "",
+				               eb->bins[j].resolved ? eb->bins[j].resolved : "");
 			eng_reason_add(r, ")");
 		}
 		sep = "; ";
@@ -424,11 +483,9 @@ eng_explain_binaries(const struct engine *e, const struct ident *id, const char 
 	}
 	eng_reason_add(r,
 	               "; hint: binaries are matched against the real file a process runs "
-	               "(/proc/PID/exe), "
-	               "not a symlink: run 'readlink -f %s' inside the sandbox and list the path "
-	               "it prints, "
-	               "or add %s to the binaries of that block",
-	               exe, exe);
+	               "(/proc/PID/exe); a listed symlink matches the file it names in the "
+	               "sandbox: add %s to the binaries of that block, or a symlink to it",
+	               exe);
 }
 
 static void
@@ -488,6 +545,12 @@ engine_decide_connect(const struct engine *e, const struct ident *id, const char
 	}
 	for (size_t i = 0; i < e->nblocks; i++)
 		eng_scan_block(&e->blocks[i], id, h, (size_t)hlen, port, &s);
+	if (s.first == NULL && s.ep_only && e->root &&
+	    eng_refresh_links(e, h, (size_t)hlen, port)) {
+		s = (struct eng_scan){0};
+		for (size_t i = 0; i < e->nblocks; i++)
+			eng_scan_block(&e->blocks[i], id, h, (size_t)hlen, port, &s);
+	}
 	if (s.first == NULL) {
 		out->block = s.ep_only ? s.ep_only->b : NULL;
 		if (s.ep_only)

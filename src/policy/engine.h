@@ -83,6 +83,19 @@ void engine_free(struct engine *e);
 const struct policy *engine_policy(const struct engine *e);
 
 /*
+ * Policy binaries that are symlinks (network.md §3.6): /proc/PID/exe always names the
+ * real file, so a listed /sandbox/.venv/bin/python must also match the
+ * /usr/bin/python3.11 it leads to, and /bin/bash the /usr/bin/bash of a merged-/usr
+ * system. With a root set (the sandbox's, "/proc/PID/root"), a connection refused only
+ * because its binary is not listed resolves the literal binaries of the blocks whose
+ * endpoint matched inside that root (util/rootpath.h: never outside it) and decides
+ * again; what they resolve to stays matched until the next such refresh. So a venv made
+ * after the sandbox started works on its first connection. The listed path keeps
+ * matching too. NULL turns it off (the default). 0, or -1 with ENOMEM.
+ */
+int engine_set_root(struct engine *e, const char *root_path);
+
+/*
  * L4: may <id> reach <host>:<port>? <host> is the name or IP literal as requested
  * (case-insensitive; IPv6 with or without brackets). Fills <out>; returns 0, or -1 with
  * errno EINVAL when <e>, <id>, <host> or <out> is NULL.

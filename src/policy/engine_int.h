@@ -52,6 +52,8 @@ struct eng_binary {
 	const char *path;
 	size_t len;
 	bool glob;
+	char *resolved; /* literal path that is a symlink in the sandbox: the file it names
+	                 * there (engine_set_root), malloc'd; NULL when none */
 };
 
 struct eng_block {
@@ -67,6 +69,7 @@ struct engine {
 	struct arena arena;
 	struct eng_block *blocks; /* sorted by key */
 	size_t nblocks;
+	char *root; /* engine_set_root(): where policy binary symlinks are resolved, or NULL */
 };
 
 /* Reason builder over a caller buffer; appends are truncation-safe ("..." at the end). */

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,7 +284,7 @@ static const struct dcase table[] = {
          NULL,
          DENY,
          NULL,
-         "readlink -f /usr/bin/curl"},
+         "add /usr/bin/curl to the binaries"},
         {NULL,
          CLAUDE,
          {0},
@@ -651,7 +652,7 @@ static const struct dcase table[] = {
          NULL,
          DENY,
          NULL,
-         "readlink -f"}, /* 12 */
+         "a listed symlink matches the file it names"}, /* 12 */
         {FX,
          CLAUDE,
          {0},
@@ -1363,6 +1364,65 @@ test_metadata(void)
 	policy_free(p);
 }
 
+/* --- policy binaries that are symlinks in the sandbox (§3.6) --- */
+
+static void
+test_symlinked_binaries(void)
+{
+	static const char pol[] = "version: 1\n"
+	                          "network_policies:\n"
+	                          "  pypi:\n"
+	                          "    endpoints: [ { host: pypi.org, port: 443 } ]\n"
+	                          "    binaries: [ { path: /sandbox/.venv/bin/python }, "
+	                          "{ path: /bin/bash } ]\n";
+	char root[] = "/tmp/agentcage-engroot-XXXXXX", p[PATH_MAX], cmd[PATH_MAX + 16];
+	const struct ident py = {"/usr/bin/python3.11", NULL, 0};
+	const struct ident bash = {"/usr/bin/bash", NULL, 0};
+	const struct ident nc = {"/usr/bin/nc", NULL, 0};
+	struct policy *pl = NULL;
+	struct diag dg = {0};
+	struct engine *e;
+	struct decision d;
+	bool built;
+
+	T_OK(mkdtemp(root) != NULL, "temp root");
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && mkdir -p usr/bin sandbox/.venv/bin && touch usr/bin/python3.11 "
+	         "usr/bin/bash usr/bin/nc && ln -s usr/bin bin && ln -s python3.11 "
+	         "usr/bin/python3 && ln -s /usr/bin/python3 sandbox/.venv/bin/python",
+	         root);
+	built = system(cmd) == 0;
+	T_OK(built, "a merged-/usr tree with a venv");
+	if (policy_load_buffer("links", pol, sizeof(pol) - 1, &dg, &pl) != 0 || !built) {
+		t_skip("policy or tree not built");
+		goto out;
+	}
+	e = engine_new(pl);
+	engine_decide_connect(e, &py, "pypi.org", 443, &d);
+	T_OK(!d.allow, "without a root the venv's real python is not the listed path");
+	T_OK(engine_set_root(e, root) == 0, "engine_set_root");
+	engine_decide_connect(e, &py, "pypi.org", 443, &d);
+	T_OK(d.allow, "/usr/bin/python3.11 matches the listed venv symlink: %s", d.reason);
+	engine_decide_connect(e, &bash, "pypi.org", 443, &d);
+	T_OK(d.allow, "/usr/bin/bash matches /bin/bash through the /bin directory link");
+	engine_decide_connect(e, &nc, "pypi.org", 443, &d);
+	T_OK(!d.allow && strstr(d.reason, "/sandbox/.venv/bin/python -> /usr/bin/python3.11"),
+	     "another binary stays denied, the reason shows what the link names: %s", d.reason);
+	/* The sandbox re-points its venv: the next refusal refreshes what the link names. */
+	snprintf(p, sizeof(p), "%s/sandbox/.venv/bin/python", root);
+	T_OK(unlink(p) == 0 && symlink("/usr/bin/nc", p) == 0, "re-point the venv link to nc");
+	engine_decide_connect(e, &nc, "pypi.org", 443, &d);
+	T_OK(d.allow, "a link changed in the sandbox is followed on the next refusal");
+	engine_decide_connect(e, &py, "pypi.org", 443, &d);
+	T_OK(!d.allow, "and what it named before no longer matches");
+	engine_free(e);
+out:
+	diag_free(&dg);
+	policy_free(pl);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	T_OK(system(cmd) == 0, "remove the temp root");
+}
+
 /* --- destination addresses (§4.7, §9.11) --- */
 
 struct acase {
@@ -1556,6 +1616,7 @@ main(void)
 	for (size_t i = 0; i < NELEM(table); i++)
 		run_case(i, &table[i]);
 	test_metadata();
+	test_symlinked_binaries();
 	test_addresses();
 	test_corpus();
 	free_all();
