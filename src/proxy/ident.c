@@ -4,6 +4,7 @@
  * ancestors). Reasons name what was looked for and the likely cause.
  */
 #include "proxy/ident.h"
+#include "proxy/connwatch.h"
 
 #include "util/util.h"
 
@@ -28,6 +29,8 @@ struct ident_ctx {
 	int diag_fd;	/* NETLINK_SOCK_DIAG in the sandbox netns, or -1 */
 	pid_t root_pid;
 	uint32_t seq;
+	struct connwatch *watch;	/* connect-time records (ident_ctx_set_watch), or NULL */
+	unsigned long fast, scans;
 };
 
 /* One end of the connection, IPv4-mapped addresses folded to IPv4. */
@@ -535,9 +538,9 @@ read_exe(pid_t pid, char *buf, size_t len, bool *deleted)
 	return 0;
 }
 
-/* PPid of <pid> from /proc/<pid>/status; 0 when unknown. */
+/* A pid field ("\nPPid:", "\nTgid:") of /proc/<pid>/status; 0 when unknown. */
 static pid_t
-read_ppid(pid_t pid)
+read_status_pid(pid_t pid, const char *field)
 {
 	char path[64], *data = NULL, *p;
 	size_t len;
@@ -546,11 +549,17 @@ read_ppid(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if (ut_read_file(path, PROC_SMALL_FILE, &data, &len) == -1)
 		return 0;
-	p = strstr(data, "\nPPid:");
+	p = strstr(data, field);
 	if (p != NULL)
-		v = strtol(p + 6, NULL, 10);
+		v = strtol(p + strlen(field), NULL, 10);
 	free(data);
 	return v > 0 ? (pid_t)v : 0;
+}
+
+static pid_t
+read_ppid(pid_t pid)
+{
+	return read_status_pid(pid, "\nPPid:");
 }
 
 /*
@@ -625,6 +634,43 @@ ambiguous_reason(ino_t ino, const pid_t *owners, size_t n, char *reason, size_t 
 			 "connection between different programs");
 }
 
+/*
+ * The fast path (proxy/connwatch.h): the process recorded calling connect() for <ino>,
+ * if it still holds that socket at that fd; its thread group leader is the identity.
+ * -1 when there is no usable record (the caller scans).
+ */
+static int
+lookup_connector(struct ident_ctx *c, ino_t ino, struct peer_ident *out, char *reason,
+		 size_t reason_len)
+{
+	pid_t tid, pid;
+	int fd;
+
+	if (c->watch == NULL || connwatch_take(c->watch, ino, &tid, &fd) == -1 ||
+	    !connwatch_still_holds(tid, fd, ino))
+		return -1;
+	pid = read_status_pid(tid, "\nTgid:");
+	if (pid == 0 || identity_of(pid, c->root_pid, out, reason, reason_len) == -1 ||
+	    !connwatch_still_holds(pid, fd, ino))
+		return -1;	/* exited or changed meanwhile: the scan decides */
+	out->inode = ino;
+	c->fast++;
+	return 0;
+}
+
+void
+ident_ctx_set_watch(struct ident_ctx *c, struct connwatch *w)
+{
+	c->watch = w;
+}
+
+void
+ident_ctx_counts(const struct ident_ctx *c, unsigned long *fast, unsigned long *scans)
+{
+	*fast = c->fast;
+	*scans = c->scans;
+}
+
 int
 ident_lookup(struct ident_ctx *c, const struct sockaddr_storage *peer,
 	     const struct sockaddr_storage *local, struct peer_ident *out, char *reason,
@@ -638,6 +684,9 @@ ident_lookup(struct ident_ctx *c, const struct sockaddr_storage *peer,
 
 	if (ident_socket_inode(c, peer, local, IDENT_VIA_AUTO, &ino, reason, reason_len) == -1)
 		return -1;
+	if (lookup_connector(c, ino, out, reason, reason_len) == 0)
+		return 0;
+	c->scans++;
 	if (find_owners(c->root_pid, ino, owners, &nowners, &nscanned) == -1) {
 		err = errno;
 		snprintf(reason, reason_len,

@@ -87,9 +87,24 @@ int ident_socket_inode(struct ident_ctx *c, const struct sockaddr_storage *peer,
 		       const struct sockaddr_storage *local, enum ident_via via, ino_t *ino,
 		       char *reason, size_t reason_len);
 
+struct connwatch;
+
 /*
- * The full lookup: socket inode, owners among the sandbox's processes, exe and ancestors.
- * Several owners must share one identity (exe, deleted flag, ancestor exes), else -1 with
+ * Lets lookups use connect-time records (proxy/connwatch.h; <w> borrowed, NULL: off).
+ * With a record whose process still holds the socket at the recorded fd, the identity is
+ * that process (thread group leader) and no other process is scanned: the caller is the
+ * process that called connect(), whoever it shares the socket with afterwards (a
+ * programmable process could relay for them anyway: docs/proxy.md "Caller identity").
+ */
+void ident_ctx_set_watch(struct ident_ctx *c, struct connwatch *w);
+
+/* Lookups answered from a connect-time record, and by scanning; for tests and benches. */
+void ident_ctx_counts(const struct ident_ctx *c, unsigned long *fast, unsigned long *scans);
+
+/*
+ * The full lookup: socket inode, then the connect-time record (ident_ctx_set_watch) or,
+ * without one, the owners among the sandbox's processes, exe and ancestors.
+ * Scanned owners must share one identity (exe, deleted flag, ancestor exes), else -1 with
  * EBUSY and "ambiguous shared socket ownership: inode N is held by PIDs [a, b] with
  * different binaries". <out> is large (~260 KiB): allocate it, don't put it on a small
  * stack.
