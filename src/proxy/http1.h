@@ -1,6 +1,7 @@
 /*
- * http1: strict HTTP/1.x request-head parser and the proxy's target/framing helpers,
- * after picohttpparser's contract (style.md §6).
+ * http1: strict HTTP/1.x request-head and response-head parsers and the proxy's
+ * target/framing helpers, after picohttpparser's contract (style.md §6). Message framing
+ * on an opened stream (bodies, pipelining) is proxy/h1msg.h.
  *
  * Context: proxy loop. No I/O, no allocation, nothing global, nothing NUL-terminated:
  * every result is a slice pointing into the caller's buffer (or, for an empty path, to a
