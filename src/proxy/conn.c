@@ -13,6 +13,7 @@
 #include "policy/engine.h"
 #include "proxy/forward.h"
 #include "proxy/http1.h"
+#include "proxy/l7.h"
 #include "proxy/resolve.h"
 #include "proxy/respond.h"
 #include "util/evloop.h"
@@ -23,14 +24,14 @@
 static void conn_client_cb(struct evloop *loop, int fd, uint32_t events, void *data);
 static void conn_upstream_cb(struct evloop *loop, int fd, uint32_t events, void *data);
 static long conn_timer_cb(struct evloop *loop, long long id, void *data);
-static void conn_close(struct conn *c, const char *why);
 static void conn_reply(struct conn *c, int status, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static const char *const conn_state_names[] = {
 	[CS_HEAD] = "head",   [CS_DECIDE] = "decide", [CS_RESOLVE] = "resolve",
 	[CS_DIAL] = "dial",   [CS_RELAY] = "relay",   [CS_REPLY] = "reply",
-	[CS_DRAIN] = "drain", [CS_CLOSED] = "closed",
+	[CS_DRAIN] = "drain", [CS_CLOSED] = "closed", [CS_SNIFF] = "sniff",
+	[CS_L7] = "l7",
 };
 
 const char *
@@ -39,7 +40,7 @@ conn_state_str(enum conn_state s)
 	return (size_t)s < NELEM(conn_state_names) ? conn_state_names[s] : "?";
 }
 
-static long long
+long long
 conn_now_ms(void)
 {
 	struct timespec ts;
@@ -53,7 +54,9 @@ static long
 conn_state_timeout(enum conn_state s)
 {
 	switch (s) {
-	case CS_HEAD: return CONN_HEAD_MS;
+	case CS_HEAD:
+	case CS_SNIFF:
+	case CS_L7: return CONN_HEAD_MS; /* CS_L7: re-armed from l7_deadline() */
 	case CS_RESOLVE: return CONN_RESOLVE_MS;
 	case CS_DIAL: return CONN_DIAL_MS;
 	case CS_RELAY: return CONN_IDLE_MS;
@@ -66,7 +69,7 @@ conn_state_timeout(enum conn_state s)
 }
 
 /* The one state setter: logs the transition and re-arms the state's timeout. */
-static void
+void
 conn_set_state(struct conn *c, enum conn_state s)
 {
 	long ms = conn_state_timeout(s);
@@ -83,8 +86,21 @@ conn_set_state(struct conn *c, enum conn_state s)
 	}
 }
 
+int
+conn_rearm(struct conn *c, long ms)
+{
+	if (c->timer > 0)
+		evloop_timer_del(c->px->loop, c->timer);
+	c->timer = evloop_timer_add(c->px->loop, ms, conn_timer_cb, c);
+	if (c->timer == -1) {
+		c->timer = 0;
+		return -1;
+	}
+	return 0;
+}
+
 /* Registers (or updates) the events wanted on the client and upstream sockets. */
-static int
+int
 conn_watch(struct conn *c, uint32_t cmask, uint32_t umask)
 {
 	if (cmask != c->cmask) {
@@ -144,6 +160,11 @@ conn_log(struct conn *c)
 		.duration_ms = conn_now_ms() - c->t0_ms,
 	};
 
+	if (c->l7_up + c->l7_down > 0) {
+		ev.bytes_up = c->l7_up;
+		ev.bytes_down = c->l7_down;
+	}
+
 	if (c->logged || (c->host[0] == '\0' && c->error == NULL))
 		return; /* a client that connected and left without a request: no decision */
 	c->logged = true;
@@ -177,7 +198,7 @@ conn_reap(struct proxy_ctx *px)
 
 /* The one teardown (house rule 10): logs once, frees both sides. The memory itself is
  * freed by a 0 ms timer, after the callback that called us has returned. */
-static void
+void
 conn_close(struct conn *c, const char *why)
 {
 	struct proxy_ctx *px = c->px;
@@ -187,6 +208,12 @@ conn_close(struct conn *c, const char *why)
 	log_debug("%s: conn %d in %s: %s", __func__, c->cfd, conn_state_str(c->state), why);
 	if (c->error == NULL && c->allowed && c->reason[0] == '\0')
 		ut_strlcpy(c->reason, why, sizeof(c->reason));
+	if (c->l7 != NULL) {
+		/* its request line first (a request still in flight), then the "net" line */
+		l7_bytes(c->l7, &c->l7_up, &c->l7_down);
+		l7_free(c->l7);
+		c->l7 = NULL;
+	}
 	conn_log(c);
 	conn_set_state(c, CS_CLOSED);
 	if (c->rq > 0)
@@ -303,7 +330,12 @@ conn_pump(struct conn *c)
 	const uint64_t before = c->up.bytes + c->down.bytes;
 	bool done;
 
-	if (relay_pump(&c->up) == -1) {
+	if (c->sniffing) {
+		conn_sni_check(c);
+		if (c->state != CS_RELAY)
+			return;
+	}
+	if (!c->sniffing && relay_pump(&c->up) == -1) {
 		conn_close(c, errno == ECONNRESET ? "client reset the connection" : "relay to upstream failed");
 		return;
 	}
@@ -315,13 +347,13 @@ conn_pump(struct conn *c)
 		c->last_io_ms = conn_now_ms(); /* idle means no byte moved, not no wake-up */
 	/* A tunnel ends when both directions have; a forward request when the response has
 	 * (the upstream closes after it: we sent "Connection: close"). */
-	done = relay_done(&c->down) && (relay_done(&c->up) || !c->is_connect);
+	done = relay_done(&c->down) && ((!c->sniffing && relay_done(&c->up)) || !c->is_connect);
 	if (done) {
 		conn_close(c, "finished");
 		return;
 	}
 	if (conn_watch(c,
-		       (relay_want_read(&c->up) ? EV_READ : 0) |
+		       (relay_want_read(&c->up) || c->sniffing ? EV_READ : 0) |
 			       (relay_want_write(&c->down) ? EV_WRITE : 0),
 		       (relay_want_read(&c->down) ? EV_READ : 0) |
 			       (relay_want_write(&c->up) ? EV_WRITE : 0)) == -1)
@@ -337,13 +369,30 @@ conn_on_connected(struct conn *c)
 
 	setsockopt(c->ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* best effort */
 	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (relay_init(&c->up, c->cfd, c->ufd, px->relay_mode, c->pre.s, c->pre.len) == -1)
+	if (c->is_connect && c->dec.inspect && px->ca != NULL) {
+		memcpy(c->reply, RESPOND_ESTABLISHED, strlen(RESPOND_ESTABLISHED));
+		c->rlen = strlen(RESPOND_ESTABLISHED);
+		c->roff = 0;
+		conn_set_state(c, CS_SNIFF);
+		if (c->state == CS_SNIFF)
+			conn_sniff(c);
+		return;
+	}
+	if (c->is_connect) {
+		/* c->up starts once the client's first bytes passed the SNI check */
+		memset(&c->up, 0, sizeof(c->up));
+		c->up.pipe[0] = c->up.pipe[1] = -1;
+		c->sniffing = true;
+	} else if (relay_init(&c->up, c->cfd, c->ufd, px->relay_mode, c->pre.s, c->pre.len) ==
+		   -1) {
 		goto nomem;
+	}
 	if (relay_init(&c->down, c->ufd, c->cfd, px->relay_mode, est, strlen(est)) == -1) {
 		relay_free(&c->up);
 		goto nomem;
 	}
-	sbuf_free(&c->pre);
+	if (!c->sniffing)
+		sbuf_free(&c->pre);
 	c->relaying = true;
 	if (!c->is_connect && !c->body_unbounded) {
 		/* Only this request's body goes upstream; a pipelined request is dropped. */
@@ -526,7 +575,8 @@ conn_tunnel_needs_l7(const struct decision *d)
 	return !(ep->access == POL_ACCESS_FULL && ep->ndeny_rules == 0);
 }
 
-/* Fail closed until TLS termination exists: the tunnel's requests cannot be checked. */
+/* Fail closed when this proxy has no CA (TLS termination off): the tunnel's requests
+ * cannot be checked. */
 static void
 conn_refuse_uninspectable(struct conn *c)
 {
@@ -535,8 +585,8 @@ conn_refuse_uninspectable(struct conn *c)
 	c->dec.allow = false;
 	snprintf(c->dec.reason, sizeof(c->dec.reason),
 		 "%s:%u is allowed by block %s only for some HTTP requests (enforcement: "
-		 "enforce), and agentcage cannot inspect requests inside a CONNECT tunnel yet "
-		 "(TLS termination is not built), so the tunnel is refused rather than passed "
+		 "enforce), and agentcage cannot inspect requests inside a CONNECT tunnel here "
+		 "(TLS termination is off: no CA), so the tunnel is refused rather than passed "
 		 "through unchecked; hint: plain http:// requests to it are checked and "
 		 "forwarded, or use `access: full` if every request may pass",
 		 c->host, c->port, b ? b->key : "-");
@@ -562,7 +612,7 @@ conn_decide(struct conn *c, const char *method, const char *target, size_t tlen,
 		conn_close(c, "policy engine refused the arguments");
 		return -1;
 	}
-	if (c->dec.allow && c->is_connect && conn_tunnel_needs_l7(&c->dec))
+	if (c->dec.allow && c->is_connect && c->px->ca == NULL && conn_tunnel_needs_l7(&c->dec))
 		conn_refuse_uninspectable(c);
 	if (!c->dec.allow) {
 		conn_reply(c, 403, RESPOND_POLICY_DENIED, "%s", c->dec.reason);
@@ -714,6 +764,12 @@ conn_client_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 	case CS_RELAY:
 		conn_pump(c);
 		break;
+	case CS_SNIFF:
+		conn_sniff(c);
+		break;
+	case CS_L7:
+		conn_l7_run(c);
+		break;
 	case CS_REPLY:
 		conn_reply_write(c);
 		break;
@@ -738,6 +794,8 @@ conn_upstream_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 		conn_dial_result(c);
 	else if (c->state == CS_RELAY)
 		conn_pump(c);
+	else if (c->state == CS_L7)
+		conn_l7_run(c);
 }
 
 static long
@@ -781,6 +839,26 @@ conn_timer_cb(struct evloop *loop, long long id, void *data)
 		c->timer = 0;
 		conn_close(c, c->reason[0] ? c->reason : "client did not read the response");
 		return EV_TIMER_STOP;
+	case CS_SNIFF:
+		c->timer = 0;
+		conn_close(c, "the client sent nothing in the tunnel within the head timeout");
+		return EV_TIMER_STOP;
+	case CS_L7: {
+		const long long now = conn_now_ms();
+		long long dl;
+
+		if (l7_expire(c->l7, now) == L7_END) {
+			c->timer = 0;
+			conn_close(c, l7_why(c->l7));
+			return EV_TIMER_STOP;
+		}
+		dl = l7_deadline(c->l7);
+		c->l7_armed = dl;
+		conn_l7_run(c); /* l7_expire may have queued a 408 */
+		if (c->state != CS_L7)
+			return EV_TIMER_STOP; /* closed: its timer was deleted there */
+		return dl > now ? (long)(dl - now) : 1;
+	}
 	case CS_DECIDE:
 	case CS_CLOSED:
 		break;

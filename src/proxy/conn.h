@@ -3,13 +3,22 @@
  * request head to the last byte relayed (docs/proxy.md, network.md §2):
  *
  *   CS_HEAD -> CS_DECIDE -> CS_RESOLVE -> CS_DIAL -> CS_RELAY
- *      \           \             \            \         \
+ *      \           \             \            \   \     \
+ *       \           \             \            \   `-> CS_SNIFF -> CS_L7 -> closed
  *       `-----------`-------------`------------`---------`--> CS_REPLY -> CS_DRAIN -> closed
  *
  * CONNECT host:port gets "200 Connection established" and a raw tunnel; an absolute-form
  * request (GET http://host/path) is rewritten to origin form and sent upstream with
  * "Connection: close" (one request per client connection, as the reference). Every
  * refusal is a JSON response (proxy/respond.h) and one decision line (proxy/declog.h).
+ *
+ * A CONNECT to an endpoint with HTTP rules (decision.inspect) when the proxy has a CA is
+ * opened instead (CS_SNIFF: the client's first bytes say TLS or plain HTTP; CS_L7: the
+ * HTTP session of proxy/l7.h decides every request). Any other CONNECT is relayed raw,
+ * but the client's first bytes are read before they go upstream: a TLS ClientHello whose
+ * server name (SNI) is not the CONNECT host closes the tunnel (domain fronting; logged
+ * with error "sni_mismatch"). The upstream's bytes flow at once, so protocols where the
+ * server speaks first (SSH, SMTP) wait for nothing.
  *
  * Each state has a timeout (CONN_*_MS); conn_set_state() logs transitions at debug level
  * and re-arms the connection's one timer; conn_close() is the only teardown: it writes the
@@ -45,6 +54,8 @@ enum conn_state {
 	CS_RESOLVE,  /* waiting for the resolver thread */
 	CS_DIAL,     /* upstream connect() in progress */
 	CS_RELAY,    /* bytes flow both ways */
+	CS_SNIFF,    /* inspected CONNECT: 200 sent, reading the client's first bytes */
+	CS_L7,       /* inspected CONNECT: the HTTP session (proxy/l7.h) */
 	CS_REPLY,    /* writing the proxy's own (error) response */
 	CS_DRAIN,    /* response sent, write side shut; reading until EOF so no RST eats it */
 	CS_CLOSED,   /* [transient] torn down, memory freed after dispatch */
@@ -65,6 +76,8 @@ struct ident_ctx;
 struct tofu;
 struct resolver;
 struct conn;
+struct tls_ca;
+struct tls_upstream;
 
 /* Seams for the parts that need a real sandbox (replaced in unit tests). */
 struct conn_ops {
@@ -88,6 +101,8 @@ struct proxy_ctx {
 	struct declog log;
 	struct conn_ops ops;
 	enum relay_mode relay_mode;
+	struct tls_ca *ca;             /* NULL: CONNECT tunnels are never opened */
+	struct tls_upstream *upstream; /* TLS client towards origins (with ca) */
 	struct conn *live;      /* doubly linked list of open connections */
 	size_t nlive;
 	struct conn *reap;      /* closed, freed by the reap timer */

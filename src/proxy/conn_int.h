@@ -9,6 +9,7 @@
 #include "policy/engine.h"
 #include "proxy/conn.h"
 #include "proxy/http1.h"
+#include "proxy/l7.h"
 #include "proxy/resolve.h"
 #include "proxy/respond.h"
 #include "util/sbuf.h"
@@ -49,6 +50,12 @@ struct conn {
 	/* relay */
 	struct relay up, down;
 	bool relaying;
+	bool sniffing;            /* passthrough: c->up waits for the ClientHello check */
+	bool sniff_eof;           /* the client ended before the check could finish */
+	/* inspected tunnel */
+	struct l7 *l7;
+	long long l7_armed;       /* deadline the timer is armed for */
+	uint64_t l7_up, l7_down;  /* its byte counts, kept for the "net" line */
 	/* our own response */
 	char reply[RESPOND_MAX];
 	size_t rlen, roff;
@@ -57,5 +64,22 @@ struct conn {
 	char reason[ENGINE_REASON_MAX];
 	bool logged;
 };
+
+/* conn.c, for conn_tunnel.c: the state setter, the watch, the one teardown */
+long long conn_now_ms(void);
+void conn_set_state(struct conn *c, enum conn_state s);
+int conn_watch(struct conn *c, uint32_t cmask, uint32_t umask);
+void conn_close(struct conn *c, const char *why);
+/* Re-arms the connection's timer to fire in <ms>. 0, or -1 (no memory). */
+int conn_rearm(struct conn *c, long ms);
+
+/* conn_tunnel.c */
+/* Passthrough, c->sniffing: reads the client's first bytes into c->pre until the SNI
+ * check can decide; then starts c->up, or closes the tunnel (sni_mismatch). */
+void conn_sni_check(struct conn *c);
+/* CS_SNIFF: writes the 200 held in c->reply, reads the first bytes, starts the session. */
+void conn_sniff(struct conn *c);
+/* CS_L7: runs the session, registers its events, re-arms its deadline. */
+void conn_l7_run(struct conn *c);
 
 #endif

@@ -63,7 +63,8 @@ declog_is_decision(const struct declog_event *ev)
 {
 	return !ev->allow && ev->error != NULL &&
 	       (strcmp(ev->error, RESPOND_POLICY_DENIED) == 0 ||
-		strcmp(ev->error, RESPOND_DESTINATION_DENIED) == 0);
+		strcmp(ev->error, RESPOND_DESTINATION_DENIED) == 0 ||
+		strcmp(ev->error, RESPOND_SNI_MISMATCH) == 0);
 }
 
 /* The human line; the terminal may be in raw mode (no newline translation). */
@@ -83,23 +84,120 @@ declog_denied_line(const struct declog *l, const struct declog_event *ev)
 	sbuf_free(&b);
 }
 
+/* One write(): O_APPEND keeps the line whole. Consumes <b>. */
+static int
+declog_emit(struct declog *l, struct sbuf *b)
+{
+	int rc;
+
+	sbuf_putc(b, '\n');
+	rc = ut_write_all(l->fd, b->s, b->len);
+	if (rc == -1 && !l->warned) {
+		l->warned = true;
+		log_warn("proxy: writing the decision log");
+	}
+	sbuf_free(b);
+	return rc;
+}
+
 int
 declog_write(struct declog *l, const struct declog_event *ev)
 {
 	struct sbuf b = { 0 };
-	int rc = 0;
 
 	if (l->err_fd >= 0 && declog_is_decision(ev))
 		declog_denied_line(l, ev);
 	if (l->fd < 0)
 		return 0;
 	declog_format(l, ev, &b);
-	sbuf_putc(&b, '\n');
-	rc = ut_write_all(l->fd, b.s, b.len); /* one write(): O_APPEND keeps the line whole */
-	if (rc == -1 && !l->warned) {
-		l->warned = true;
-		log_warn("proxy: writing the decision log");
+	return declog_emit(l, &b);
+}
+
+void
+declog_redact_target(struct sbuf *b, const char *target, size_t len)
+{
+	const char *q = memchr(target, '?', len), *end = target + len;
+
+	if (q == NULL) {
+		sbuf_add(b, target, len);
+		return;
 	}
+	sbuf_add(b, target, (size_t)(q + 1 - target));
+	for (const char *p = q + 1; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+
+		if (eq != NULL && eq + 1 < pe) {
+			sbuf_add(b, p, (size_t)(eq + 1 - p));
+			sbuf_puts(b, "[redacted]");
+		} else {
+			sbuf_add(b, p, (size_t)(pe - p));
+		}
+		if (amp)
+			sbuf_putc(b, '&');
+		p = amp ? amp + 1 : end;
+	}
+}
+
+static void
+declog_http_denied_line(const struct declog *l, const struct declog_http *ev)
+{
+	struct sbuf b = { 0 };
+	char pid[32] = "pid ?", port[16] = "";
+
+	if (ev->pid > 0)
+		snprintf(pid, sizeof(pid), "pid %d", (int)ev->pid);
+	if (ev->port != 443 && ev->port != 80)
+		snprintf(port, sizeof(port), ":%u", ev->port);
+	sbuf_printf(&b, "agentcage: DENIED %s (%s) -> %s %s%s%s \xe2\x80\x94 %s%s",
+		    ev->binary ? ev->binary : "(unknown binary)", pid, ev->method ? ev->method : "?",
+		    ev->host ? ev->host : "?", port, ev->path ? ev->path : "",
+		    ev->reason ? ev->reason : "",
+		    l->raw_tty != NULL && *l->raw_tty ? "\r\n" : "\n");
+	(void)ut_write_all(l->err_fd, b.s, b.len);
 	sbuf_free(&b);
-	return rc;
+}
+
+int
+declog_write_http(struct declog *l, const struct declog_http *ev)
+{
+	struct sbuf b = { 0 };
+	struct json_obj o;
+	char when[64];
+
+	if (l->err_fd >= 0 && ev->decision != NULL && strcmp(ev->decision, "deny") == 0 &&
+	    (ev->error == NULL || strcmp(ev->error, RESPOND_POLICY_DENIED) == 0))
+		declog_http_denied_line(l, ev);
+	if (l->fd < 0)
+		return 0;
+	declog_time(when, sizeof(when));
+	json_begin(&o, &b);
+	json_kv_str(&o, "time", when);
+	json_kv_str(&o, "event", "http");
+	json_kv_str(&o, "sandbox", l->sandbox);
+	if (ev->pid > 0)
+		json_kv_int(&o, "pid", ev->pid);
+	else
+		json_kv_raw(&o, "pid", "null");
+	json_kv_str(&o, "binary", ev->binary);
+	json_kv_str(&o, "host", ev->host);
+	json_kv_int(&o, "port", ev->port);
+	json_kv_str(&o, "method", ev->method);
+	json_kv_str(&o, "path", ev->path);
+	if (ev->status > 0)
+		json_kv_int(&o, "status", ev->status);
+	else
+		json_kv_raw(&o, "status", "null");
+	json_kv_str(&o, "decision", ev->decision);
+	json_kv_str(&o, "error", ev->error);
+	json_kv_str(&o, "block", ev->block);
+	json_kv_str(&o, "reason", ev->reason ? ev->reason : "");
+	json_kv_str(&o, "note", ev->note);
+	json_kv_int(&o, "bytes_up", (long long)ev->bytes_up);
+	json_kv_int(&o, "bytes_down", (long long)ev->bytes_down);
+	json_kv_int(&o, "duration_ms", ev->duration_ms);
+	json_kv_raw(&o, "tls", ev->tls ? "true" : "false");
+	json_end(&o);
+	return declog_emit(l, &b);
 }

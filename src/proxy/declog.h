@@ -10,6 +10,15 @@
  * a refusal, null otherwise), block, reason, bytes_up (client -> upstream), bytes_down,
  * duration_ms.
  *
+ * Inside an inspected tunnel (proxy/l7.h) each HTTP request gets its own line, event
+ * "http": time, sandbox, pid, binary, host, port, method, path (canonical, query values
+ * redacted), status (the upstream's, or the proxy's own answer), decision ("allow",
+ * "deny", or "audit": denied by rules in audit mode and forwarded), block, reason, note
+ * (e.g. "frames after the upgrade are not inspected", or null), bytes_up, bytes_down,
+ * duration_ms, tls. A denial also prints
+ *
+ *   agentcage: DENIED /usr/bin/git (pid 42) -> POST github.com/o/r.git/git-receive-pack — <reason>
+ *
  * Context: proxy loop. Errors: declog_write() returns 0 / -1 with errno; a failed log
  * write never fails the connection (the caller warns once).
  * Ownership: the log borrows its fd; the caller closes it.
@@ -46,12 +55,44 @@ struct declog_event {
 	long long duration_ms;
 };
 
+/* One HTTP request inside an inspected tunnel. */
+struct declog_http {
+	pid_t pid;
+	const char *binary;
+	const char *host;
+	uint16_t port;
+	const char *method;
+	const char *path;              /* already redacted (declog_redact_target) */
+	int status;                    /* 0: none (the connection ended first) */
+	const char *decision;          /* "allow", "deny", "audit" */
+	const char *error;             /* the proxy's own answer kind (respond.h) when the
+	                                * request failed rather than being denied by policy */
+	const char *block;
+	const char *reason;
+	const char *note;              /* or NULL */
+	uint64_t bytes_up, bytes_down;
+	long long duration_ms;
+	bool tls;
+};
+
+/* Writes the "http" line for <ev>, and the DENIED line when ev->decision is "deny" and
+ * ev->error is NULL or "policy_denied" (a malformed request is not a policy decision). */
+int declog_write_http(struct declog *l, const struct declog_http *ev);
+
+/*
+ * Appends <target>[0..<len>) to <b> with every non-empty query value replaced by
+ * "[redacted]" (keys kept: "/s?q=[redacted]&page=[redacted]"): values carry tokens and
+ * search terms, the keys say enough to read the log.
+ */
+struct sbuf;
+void declog_redact_target(struct sbuf *b, const char *target, size_t len);
+
 /* Writes the JSON line for <ev>, and the DENIED line when !ev->allow and ev->error is
- * "policy_denied" or "destination_denied" (other failures are not decisions). */
+ * "policy_denied", "destination_denied" or "sni_mismatch" (other failures are not
+ * decisions). */
 int declog_write(struct declog *l, const struct declog_event *ev);
 
 /* The JSON line for <ev> (without the newline) into <b> (util/sbuf.h); for tests. */
-struct sbuf;
 void declog_format(const struct declog *l, const struct declog_event *ev, struct sbuf *b);
 
 #endif

@@ -635,9 +635,11 @@ ambiguous_reason(ino_t ino, const pid_t *owners, size_t n, char *reason, size_t 
 }
 
 /*
- * The fast path (proxy/connwatch.h): the process recorded calling connect() for <ino>,
- * if it still holds that socket at that fd; its thread group leader is the identity.
- * -1 when there is no usable record (the caller scans).
+ * The fast path (proxy/connwatch.h): the process recorded calling connect() for <ino>
+ * (its thread group), as long as it still holds that socket, is the caller, whatever it
+ * runs now (an exec after connect changes the answer) and whoever else holds the socket.
+ * -1 when there is no usable record or the connector let go of the socket (the caller
+ * then scans every holder, which must agree).
  */
 static int
 lookup_connector(struct ident_ctx *c, ino_t ino, struct peer_ident *out, char *reason,
@@ -646,13 +648,17 @@ lookup_connector(struct ident_ctx *c, ino_t ino, struct peer_ident *out, char *r
 	pid_t tid, pid;
 	int fd;
 
-	if (c->watch == NULL || connwatch_take(c->watch, ino, &tid, &fd) == -1 ||
-	    !connwatch_still_holds(tid, fd, ino))
+	char target[48];
+
+	if (c->watch == NULL || connwatch_take(c->watch, ino, &tid, &fd) == -1)
 		return -1;
 	pid = read_status_pid(tid, "\nTgid:");
-	if (pid == 0 || identity_of(pid, c->root_pid, out, reason, reason_len) == -1 ||
-	    !connwatch_still_holds(pid, fd, ino))
-		return -1;	/* exited or changed meanwhile: the scan decides */
+	snprintf(target, sizeof(target), "socket:[%lu]", (unsigned long)ino);
+	/* Still held by the connector: at the fd it connected with, or another one (dup2). */
+	if (pid == 0 || (!connwatch_still_holds(pid, fd, ino) && !pid_holds(pid, target)))
+		return -1;	/* it let go of the socket: every holder is checked */
+	if (identity_of(pid, c->root_pid, out, reason, reason_len) == -1)
+		return -1;
 	out->inode = ino;
 	c->fast++;
 	return 0;

@@ -91,10 +91,11 @@ struct connwatch;
 
 /*
  * Lets lookups use connect-time records (proxy/connwatch.h; <w> borrowed, NULL: off).
- * With a record whose process still holds the socket at the recorded fd, the identity is
- * that process (thread group leader) and no other process is scanned: the caller is the
- * process that called connect(), whoever it shares the socket with afterwards (a
- * programmable process could relay for them anyway: docs/proxy.md "Caller identity").
+ * With a record whose process (thread group) still holds the socket, the identity is
+ * that process as it runs now and no other process is scanned: the caller is the process
+ * that called connect(), whoever it shares the socket with afterwards (it could relay
+ * for them anyway: docs/proxy.md "Caller identity"). When the connector let go of the
+ * socket, every holder is scanned and must agree, as without a record.
  */
 void ident_ctx_set_watch(struct ident_ctx *c, struct connwatch *w);
 

@@ -9,6 +9,7 @@
 
 #include "policy/engine.h"
 #include "proxy/conn.h"
+#include "proxy/connwatch.h"
 #include "proxy/ident.h"
 #include "proxy/resolve.h"
 #include "proxy/tofu.h"
@@ -27,6 +28,7 @@ struct proxy {
 	proxy_fatal_cb on_fatal;
 	void *fatal_arg;
 	bool failed;
+	struct connwatch *watch;         /* proxy_watch(), or NULL: identity by scanning */
 };
 
 /* --- listeners --- */
@@ -266,6 +268,8 @@ proxy_new(struct proxy **out, const struct proxy_config *c, struct proxy_listene
 	p->reserve_fd = -1;
 	p->ctx.engine = c->engine;
 	p->ctx.relay_mode = RELAY_SPLICE;
+	p->ctx.ca = c->ca;
+	p->ctx.upstream = c->upstream;
 	p->ctx.log = (struct declog){ .fd = c->log_fd, .err_fd = c->err_fd,
 				      .sandbox = c->sandbox, .raw_tty = c->raw_tty };
 	p->ctx.ops = (struct conn_ops){ .identify = proxy_identify,
@@ -329,11 +333,60 @@ proxy_counts(const struct proxy *p, unsigned long long *served, unsigned long lo
 	*denied = p->ctx.denied;
 }
 
+/* The connect-notify listener is readable: answer one caller (each waits for it). A
+ * listener that fails for good is dropped, the scan identifies callers from then on. */
+static void
+proxy_watch_cb(struct evloop *loop, int fd, uint32_t events, void *data)
+{
+	struct proxy *p = data;
+
+	if (connwatch_handle(p->watch) == 0 || errno == ENOENT || errno == EINTR)
+		return;
+	if (events & EV_ERROR) {	/* no task of the sandbox is left */
+		evloop_del(loop, fd);
+		ident_ctx_set_watch(p->ident, NULL);
+		connwatch_free(p->watch);
+		p->watch = NULL;
+	}
+}
+
+int
+proxy_watch(struct proxy *p, int notify_fd)
+{
+	struct sockaddr_storage t[PROXY_MAX_LISTENERS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->l.n; i++) {
+		socklen_t len = sizeof(t[n]);
+
+		if (getsockname(p->l.fd[i], (struct sockaddr *)&t[n], &len) == 0)
+			n++;
+	}
+	if (p->watch != NULL || p->ctx.loop == NULL) {
+		close(notify_fd);
+		errno = EBUSY;
+		return -1;
+	}
+	if (connwatch_new(&p->watch, notify_fd, t, n) == -1)
+		return -1;
+	if (evloop_add(p->ctx.loop, notify_fd, EV_READ, proxy_watch_cb, p) == -1) {
+		connwatch_free(p->watch);
+		p->watch = NULL;
+		return -1;
+	}
+	ident_ctx_set_watch(p->ident, p->watch);
+	return 0;
+}
+
 void
 proxy_free(struct proxy *p)
 {
 	if (p == NULL)
 		return;
+	if (p->watch != NULL && p->ctx.loop != NULL)
+		evloop_del(p->ctx.loop, connwatch_fd(p->watch));
+	connwatch_free(p->watch);
+	p->watch = NULL;
 	if (p->ctx.loop != NULL) {
 		conn_close_all(&p->ctx);
 		if (p->ctx.reap_timer > 0)

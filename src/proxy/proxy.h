@@ -96,6 +96,14 @@ int proxy_new(struct proxy **out, const struct proxy_config *c, struct proxy_lis
 int proxy_start(struct proxy *p, struct evloop *loop, proxy_fatal_cb on_fatal, void *arg,
 		char *err, size_t errlen);
 
+/*
+ * Serves the sandbox's connect-notify listener <notify_fd> (taken over, closed on
+ * failure too) on the proxy's loop: callers are then identified from connect-time
+ * records (proxy/connwatch.h) instead of a scan. After proxy_start(). -1 with errno
+ * (EBUSY: already watching; connwatch_new's or evloop_add's errno).
+ */
+int proxy_watch(struct proxy *p, int notify_fd);
+
 /* Connections served (relayed) and refused so far; for the exit summary and tests. */
 void proxy_counts(const struct proxy *p, unsigned long long *served,
 		  unsigned long long *denied);

@@ -30,7 +30,8 @@ respond_reason(int status)
 }
 
 int
-respond_error(char *buf, size_t cap, int status, const char *kind, const char *detail)
+respond_error_ex(char *buf, size_t cap, int status, const char *kind, const char *detail,
+		 unsigned flags)
 {
 	struct sbuf body = { 0 };
 	size_t dlen = strlen(detail);
@@ -38,16 +39,33 @@ respond_error(char *buf, size_t cap, int status, const char *kind, const char *d
 
 	if (dlen > RESPOND_MAX_DETAIL)
 		dlen = RESPOND_MAX_DETAIL;
-	/* Written by hand rather than with json_kv_str so the detail can be cut by length. */
-	sbuf_puts(&body, "{\"error\":");
-	json_str(&body, kind, strlen(kind));
-	sbuf_puts(&body, ",\"detail\":");
-	json_str(&body, detail, dlen);
-	sbuf_puts(&body, "}\n");
+	if (flags & RESPOND_TEXT) {
+		/* One line: a CR or LF in the detail would start a fake "remote:" line. */
+		for (size_t i = 0; i < dlen; i++)
+			sbuf_putc(&body, detail[i] == '\r' || detail[i] == '\n' ? ' ' : detail[i]);
+		sbuf_putc(&body, '\n');
+	} else {
+		/* Written by hand rather than with json_kv_str so the detail can be cut by
+		 * length. */
+		sbuf_puts(&body, "{\"error\":");
+		json_str(&body, kind, strlen(kind));
+		sbuf_puts(&body, ",\"detail\":");
+		json_str(&body, detail, dlen);
+		sbuf_puts(&body, "}\n");
+	}
 	n = ut_snprintf(buf, cap,
-			"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			status, respond_reason(status), body.len, sbuf_str(&body));
+			"HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+			"Content-Length: %zu\r\n%s\r\n%s",
+			status, respond_reason(status),
+			(flags & RESPOND_TEXT) ? "text/plain; charset=utf-8" : "application/json",
+			body.len, (flags & RESPOND_KEEP_ALIVE) ? "" : "Connection: close\r\n",
+			sbuf_str(&body));
 	sbuf_free(&body);
 	return n;
+}
+
+int
+respond_error(char *buf, size_t cap, int status, const char *kind, const char *detail)
+{
+	return respond_error_ex(buf, cap, status, kind, detail, 0);
 }

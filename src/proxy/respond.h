@@ -33,6 +33,9 @@
 #define RESPOND_UPSTREAM_TIMEOUT     "upstream_timeout"
 #define RESPOND_REQUEST_TIMEOUT      "request_timeout"
 #define RESPOND_OVERLOADED           "overloaded"
+#define RESPOND_SNI_MISMATCH         "sni_mismatch"   /* logged only: the tunnel is closed */
+#define RESPOND_UPSTREAM_TLS         "upstream_tls"
+#define RESPOND_UPSTREAM_BAD         "upstream_bad_response"
 
 /* Reason phrase of <status> ("Forbidden"), "Error" for one this proxy never sends. */
 const char *respond_reason(int status);
@@ -43,5 +46,19 @@ const char *respond_reason(int status);
  * length, or -1/ENAMETOOLONG.
  */
 int respond_error(char *buf, size_t cap, int status, const char *kind, const char *detail);
+
+/* Flags of respond_error_ex(). */
+#define RESPOND_KEEP_ALIVE 1u /* no "Connection: close": the connection stays usable */
+#define RESPOND_TEXT       2u /* text/plain body "<detail>\n" instead of JSON: git prints a
+			       * text/plain error body to its user ("remote: ..."), a JSON one
+			       * not at all */
+
+/*
+ * respond_error() for a response inside an opened (terminated or plain HTTP) tunnel, where
+ * the connection may stay open: <flags> RESPOND_KEEP_ALIVE and/or RESPOND_TEXT. Same
+ * returns as respond_error().
+ */
+int respond_error_ex(char *buf, size_t cap, int status, const char *kind, const char *detail,
+		     unsigned flags);
 
 #endif
