@@ -1,8 +1,9 @@
 /*
  * cmd_run: `agentcage run` — load the policy, prepare every confinement step that needs
  * the host's view or may allocate (identity, environment, home, log, PTY), clone the
- * sandbox (sandbox/spawn.h), compile the seccomp filter while init builds the mounts and
- * hand it over, and supervise the sandbox until the command exits (sandbox/supervise.h).
+ * sandbox (sandbox/spawn.h), create the sandbox's TLS CA (its key stays in this process)
+ * and compile the seccomp filter while init builds the mounts and hand both over, and
+ * supervise the sandbox until the command exits (sandbox/supervise.h).
  * Exit status: the command's; 128+N if signal N killed it; 124
  * after --timeout; 125 when the sandbox could not be built; 1/2 for errors found before.
  */
@@ -28,6 +29,9 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "sandbox/supervise.h"
+#include "sandbox/tlstrust.h"
+#include "tls/ca.h"
+#include "tls/upstream.h"
 #include "util/evloop.h"
 #include "util/util.h"
 
@@ -47,6 +51,7 @@ struct run_opts {
 	long timeout_s;
 	const char *log_path;
 	const char *hosts_path;
+	const char *upstream_ca; /* --upstream-ca FILE */
 	char **argv;
 };
 
@@ -74,9 +79,14 @@ struct run_ctx {
 	/* the egress proxy */
 	struct hosts hosts;
 	struct engine *eng;
+	struct proxy *px;  /* while the supervisor runs, for run_on_watch() */
 	bool raw_tty;              /* the terminal is in raw mode: DENIED lines end "\r\n" */
 	bool proxy_failed;
 	char proxy_why[256];
+	/* TLS termination (issue 5) */
+	bool tls;                      /* the policy terminates TLS somewhere */
+	struct tls_ca *ca;             /* made after the clone: the key never reaches init */
+	struct tls_upstream *upstream; /* made before the clone when --upstream-ca is given */
 };
 
 static void
@@ -84,7 +94,7 @@ run_usage(FILE *f)
 {
 	fprintf(f, "usage: agentcage run [--policy FILE] [--name NAME] [--workdir DIR] [--home DIR]\n"
 		   "                     [--env KEY=VALUE]... [--timeout SECS] [--log FILE]\n"
-		   "                     [--hosts FILE]\n"
+		   "                     [--hosts FILE] [--upstream-ca FILE]\n"
 		   "                     [-- COMMAND [ARGS...]]\n");
 }
 
@@ -98,6 +108,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "env", required_argument, NULL, 'e' },     { "timeout", required_argument, NULL, 't' },
 		{ "log", required_argument, NULL, 'l' },     { "help", no_argument, NULL, 'h' },
 		{ "hosts", required_argument, NULL, 'S' },
+		{ "upstream-ca", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *errstr;
@@ -112,6 +123,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		case 'H': o->home = optarg; break;
 		case 'l': o->log_path = optarg; break;
 		case 'S': o->hosts_path = optarg; break;
+		case 'U': o->upstream_ca = optarg; break;
 		case 'e':
 			if (o->nenv == RUN_MAX_ENV_ARG) {
 				fprintf(stderr, "agentcage: run: more than %d --env options\n", RUN_MAX_ENV_ARG);
@@ -352,6 +364,7 @@ run_prepare_exec(struct run_ctx *r)
 	extern char **environ;
 	struct env_params ep = {
 		.name = r->name, .user = r->user, .shell = r->shell, .tty = r->tty, .extra = r->o.env,
+		.ca = r->tls,
 	};
 
 	if (r->o.argv[0] == NULL) {
@@ -426,6 +439,84 @@ run_prepare_proxy(struct run_ctx *r)
 	return 0;
 }
 
+/*
+ * --upstream-ca FILE, checked before anything is started: the extra CA(s) the proxy
+ * trusts towards origins. Returns 0, or 2 (a usage error) after saying what is wrong with
+ * the file. The context holds no secret, so it is made before the clone; without the
+ * option it is made after it (run_prepare_tls), in parallel with init's mounts.
+ */
+static int
+run_check_upstream_ca(struct run_ctx *r)
+{
+	char err[RUN_ERR_LEN];
+
+	if (r->o.upstream_ca == NULL)
+		return 0;
+	if (tls_upstream_new(&r->upstream, r->o.upstream_ca, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: --upstream-ca %s: %s\n", r->o.upstream_ca, err);
+		if (strstr(err, "hint:") == NULL)
+			fprintf(stderr, "hint: --upstream-ca takes a readable PEM file with one or more "
+					"CERTIFICATE blocks (the CA of a private registry)\n");
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * After the clone, before the proxy: the sandbox's CA (its private key only ever in this
+ * process), its certificate sent to init, which installs it once its mounts are built;
+ * then the TLS client context the proxy dials origins with. A policy that terminates
+ * nothing gets neither (init is told "no CA"). 0, or -1 after printing why (the caller
+ * stops the sandbox: fail closed).
+ */
+static int
+run_prepare_tls(struct run_ctx *r, int fd)
+{
+	char err[RUN_ERR_LEN];
+
+	if (!r->tls) {
+		if (tlstrust_send(fd, NULL) == -1 && errno != EPIPE)
+			goto err_send;
+		return 0;
+	}
+	if (tls_ca_new(&r->ca, r->name, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: creating the sandbox's TLS CA: %s\nhint: the "
+				"policy has endpoints whose TLS the proxy terminates (protocol: rest); "
+				"the sandbox was not started\n", err);
+		return -1;
+	}
+	if (tlstrust_send(fd, tls_ca_cert_pem(r->ca)) == -1) {
+		if (errno == EPIPE)
+			return -1; /* init died first and said why */
+		goto err_send;
+	}
+	if (r->upstream == NULL && tls_upstream_new(&r->upstream, NULL, err, sizeof(err)) == -1) {
+		fprintf(stderr, "agentcage: run: the proxy's TLS client: %s\nhint: the sandbox was "
+				"not started\n", err);
+		return -1;
+	}
+	return 0;
+err_send:
+	fprintf(stderr, "agentcage: run: sending the CA certificate to the sandbox: %s\n",
+		strerror(errno));
+	return -1;
+}
+
+/* init's connect-notify listener: the proxy answers it. A proxy that cannot take it
+ * would leave every connect() of the sandbox waiting: stop the sandbox instead. */
+static void
+run_on_watch(void *arg, int notify_fd)
+{
+	struct run_ctx *r = arg;
+
+	if (r->px == NULL || proxy_watch(r->px, notify_fd) == -1) {
+		if (r->px == NULL)
+			close(notify_fd);
+		log_warn("the proxy cannot serve the sandbox's connect notifications");
+		kill(r->init_pid, SIGKILL);
+	}
+}
+
 /* The proxy cannot go on: fail closed, the sandbox must not outlive it. */
 static void
 run_proxy_fatal(void *arg, const char *why)
@@ -442,13 +533,17 @@ run_proxy_fatal(void *arg, const char *why)
 static int
 run_start_proxy(struct run_ctx *r, struct topo *t, struct evloop *loop, struct proxy **px)
 {
-	char err[RUN_ERR_LEN];
+	char err[RUN_ERR_LEN], root[64];
 	struct proxy_config pc = {
 		.engine = r->eng, .hosts = &r->hosts, .log_fd = r->log.fd, .err_fd = STDERR_FILENO,
 		.sandbox = r->name, .raw_tty = &r->raw_tty, .netns_fd = t->sandbox_ns,
-		.root_pid = r->init_pid,
+		.root_pid = r->init_pid, .ca = r->ca, .upstream = r->upstream,
 	};
 
+	/* Policy binaries that are symlinks match what they name in the sandbox's root. */
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)r->init_pid);
+	if (engine_set_root(r->eng, root) == -1)
+		log_warn("policy binaries that are symlinks will only match as written");
 	if (proxy_new(px, &pc, &t->l, err, sizeof(err)) == -1 ||
 	    proxy_start(*px, loop, run_proxy_fatal, r, err, sizeof(err)) == -1) {
 		fprintf(stderr, "agentcage: run: %s\nhint: the sandbox was not started: its only "
@@ -492,11 +587,12 @@ run_sandbox(struct run_ctx *r)
 	struct spawn_plan plan = {
 		.name = r->name, .policy = r->pol, .workdir = r->workdir, .home = r->home,
 		.argv = r->o.argv, .envp = env_vector(&r->env), .id = &r->id,
-		.pty_slave = r->tty ? r->pty.slave : -1,
+		.pty_slave = r->tty ? r->pty.slave : -1, .ca_expected = r->tls,
 	};
 	struct supervise_config sc = {
 		.pty = r->tty ? &r->pty : NULL, .tty_fd = STDIN_FILENO,
-		.timeout_s = r->o.timeout_s, .on_ready = run_on_ready, .arg = r,
+		.timeout_s = r->o.timeout_s, .on_ready = run_on_ready,
+		.on_watch = run_on_watch, .arg = r,
 	};
 	struct supervise_result res;
 	struct lifelog_exit x = { .name = r->name, .pid = getpid() };
@@ -555,11 +651,15 @@ run_sandbox(struct run_ctx *r)
 		return SPAWN_EXIT_SETUP;
 	}
 	/* Still single-threaded: proxy_new() enters the sandbox's namespace for its identity
-	 * socket; proxy_start() then creates the resolver thread. */
-	if ((loop = evloop_new()) == NULL)
-		fprintf(stderr, "agentcage: run: event loop: %s\n", strerror(errno));
-	else
-		proxy_ok = run_start_proxy(r, &topo, loop, &px) == 0;
+	 * socket; proxy_start() then creates the resolver thread. The CA comes first: init
+	 * waits for it once its mounts are built, the filter only after Landlock. */
+	if (run_prepare_tls(r, filterfd[1]) == 0) { /* else it said why: proxy_ok stays false */
+		if ((loop = evloop_new()) == NULL)
+			fprintf(stderr, "agentcage: run: event loop: %s\n", strerror(errno));
+		else
+			proxy_ok = run_start_proxy(r, &topo, loop, &px) == 0;
+		r->px = px;
+	}
 	topo_close(&topo);
 	if (!proxy_ok)
 		kill(r->init_pid, SIGKILL); /* init exits; the filter pipe's EOF stops it early */
@@ -577,8 +677,11 @@ run_sandbox(struct run_ctx *r)
 		log_warn("supervising sandbox %s", r->name);
 	pty_raw_restore();
 	r->raw_tty = false;
+	r->px = NULL;
 	proxy_free(px); /* open connections write their decision lines */
 	px = NULL;
+	tls_ca_free(r->ca); /* the proxy, its only user, is gone */
+	r->ca = NULL;
 	evloop_free(loop);
 	loop = NULL;
 	close(pipefd[0]);
@@ -617,6 +720,10 @@ run_release(struct run_ctx *r)
 	pty_close(&r->pty);
 	engine_free(r->eng);
 	r->eng = NULL;
+	tls_ca_free(r->ca);
+	r->ca = NULL;
+	tls_upstream_free(r->upstream);
+	r->upstream = NULL;
 	hosts_free(&r->hosts);
 	policy_free(r->pol);
 	r->pol = NULL;
@@ -635,7 +742,13 @@ cmd_run(int argc, char **argv)
 	}
 	r->o.env[r->o.nenv] = NULL;
 	r->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	if (run_load_policy(r) == -1 || run_resolve_paths(r) == -1 ||
+	if (run_load_policy(r) == -1)
+		goto release;
+	r->tls = tlstrust_policy_terminates(r->pol);
+	if ((status = run_check_upstream_ca(r)) != 0)
+		goto release;
+	status = 1;
+	if (run_resolve_paths(r) == -1 ||
 	    run_resolve_identity(r) == -1 || run_prepare_home(r) == -1 ||
 	    run_prepare_exec(r) == -1 || run_prepare_proxy(r) == -1 || run_open_log(r) == -1)
 		goto release;

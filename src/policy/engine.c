@@ -329,11 +329,13 @@ eng_binary_matches(const struct eng_binary *b, const char *path)
 
 /*
  * Re-resolves the literal binaries of every block with an endpoint matching
- * <host>:<port> inside e->root (engine_set_root). Logically the engine stays const: this
- * refreshes a cache of what the sandbox's symlinks name. True when a result changed.
+ * <host>:<port> inside e->root (engine_set_root); with <aliased_only>, only those that
+ * named something last time. Logically the engine stays const: this refreshes a cache of
+ * what the sandbox's symlinks name. True when a result changed.
  */
 static bool
-eng_refresh_links(const struct engine *e, const char *host, size_t hlen, uint16_t port)
+eng_refresh_links(const struct engine *e, const char *host, size_t hlen, uint16_t port,
+                  bool aliased_only)
 {
 	cleanup_fd int rootfd = open(e->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char real[PATH_MAX];
@@ -349,7 +351,11 @@ eng_refresh_links(const struct engine *e, const char *host, size_t hlen, uint16_
 			hit = eng_endpoint_matches(&eb->eps[j], host, hlen, port);
 		for (size_t j = 0; hit && j < eb->nbins; j++) {
 			struct eng_binary *b = &eb->bins[j];
-			bool link = !b->glob &&
+			bool link;
+
+			if (aliased_only && b->resolved == NULL)
+				continue;
+			link = !b->glob &&
 			            rootpath_resolve(rootfd, b->path, real, sizeof(real)) == 0 &&
 			            strcmp(real, b->path) != 0;
 
@@ -543,10 +549,14 @@ engine_decide_connect(const struct engine *e, const struct ident *id, const char
 		        "binary");
 		return 0;
 	}
+	/* What a listed symlink named last time is checked again before it can allow: the
+	 * sandbox may have re-pointed it since. */
+	if (e->root)
+		eng_refresh_links(e, h, (size_t)hlen, port, true);
 	for (size_t i = 0; i < e->nblocks; i++)
 		eng_scan_block(&e->blocks[i], id, h, (size_t)hlen, port, &s);
 	if (s.first == NULL && s.ep_only && e->root &&
-	    eng_refresh_links(e, h, (size_t)hlen, port)) {
+	    eng_refresh_links(e, h, (size_t)hlen, port, false)) {
 		s = (struct eng_scan){0};
 		for (size_t i = 0; i < e->nblocks; i++)
 			eng_scan_block(&e->blocks[i], id, h, (size_t)hlen, port, &s);

@@ -89,9 +89,10 @@ const struct policy *engine_policy(const struct engine *e);
  * system. With a root set (the sandbox's, "/proc/PID/root"), a connection refused only
  * because its binary is not listed resolves the literal binaries of the blocks whose
  * endpoint matched inside that root (util/rootpath.h: never outside it) and decides
- * again; what they resolve to stays matched until the next such refresh. So a venv made
- * after the sandbox started works on its first connection. The listed path keeps
- * matching too. NULL turns it off (the default). 0, or -1 with ENOMEM.
+ * again, and what a link named before is resolved again before each decision it could
+ * allow (a re-pointed link stops matching its old target at once). So a venv made after
+ * the sandbox started works on its first connection. The listed path keeps matching
+ * too. NULL turns it off (the default). 0, or -1 with ENOMEM.
  */
 int engine_set_root(struct engine *e, const char *root_path);
 

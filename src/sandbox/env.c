@@ -183,6 +183,21 @@ env_add_proxy(struct env *e)
 	return 0;
 }
 
+/* Step 5: the sandbox CA (sandbox/tlstrust.h). Each tool family reads its own variable;
+ * Node's replaces nothing, it adds one file to the built-in roots, hence the CA alone. */
+int
+env_add_ca(struct env *e)
+{
+	static const char *const bundle_keys[] = {
+		"SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO", "PIP_CERT",
+	};
+
+	for (size_t i = 0; i < NELEM(bundle_keys); i++)
+		if (env_set(e, bundle_keys[i], ENV_CA_BUNDLE) == -1)
+			return -1;
+	return env_set(e, "NODE_EXTRA_CA_CERTS", ENV_CA_CERT);
+}
+
 /* Step 4: one --env KEY=VALUE. */
 static int
 env_add_extra(struct env *e, const char *kv, char *err, size_t errlen)
@@ -223,6 +238,10 @@ env_build(struct env *e, char *const *inherited, const struct env_params *p, cha
 	for (size_t i = 0; p->extra != NULL && p->extra[i] != NULL; i++)
 		if (env_add_extra(e, p->extra[i], err, errlen) == -1)
 			return -1;
+	if (p->ca && env_add_ca(e) == -1) {
+		snprintf(err, errlen, "building the command's environment: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -13,8 +13,11 @@
  *      names. Pass one explicitly with --env to keep it;
  *   2. AGENTCAGE_SANDBOX=<name>, HOME=/sandbox, USER, LOGNAME, SHELL,
  *      PATH=/usr/local/bin:/usr/bin:/bin, TERM (kept; xterm-256color with a PTY when unset);
- *   3. the proxy and CA variables (hook: env_add_proxy(), filled by the proxy issue);
- *   4. each --env KEY=VALUE, in order.
+ *   3. the proxy variables (env_add_proxy());
+ *   4. each --env KEY=VALUE, in order;
+ *   5. when the sandbox terminates TLS (p->ca), the CA bundle variables (env_add_ca()),
+ *      last: a sandboxed tool must trust exactly the sandbox's bundle, so neither the
+ *      caller's environment nor --env can point them elsewhere.
  */
 #ifndef AGENTCAGE_SANDBOX_ENV_H
 #define AGENTCAGE_SANDBOX_ENV_H
@@ -41,6 +44,7 @@ struct env_params {
 	const char *shell; /* login shell of the sandbox user */
 	bool tty;          /* the command gets a PTY */
 	const char *const *extra; /* --env KEY=VALUE entries, NULL-terminated; may be NULL */
+	bool ca;           /* the proxy terminates TLS: set the CA variables (step 5) */
 };
 
 /*
@@ -66,10 +70,21 @@ const char *env_get(const struct env *e, const char *key);
 /*
  * The egress proxy's variables: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, grpc_proxy and the
  * lower-case http_proxy, https_proxy, all_proxy = ENV_PROXY_URL; NO_PROXY and no_proxy =
- * 127.0.0.1,localhost,::1; NODE_USE_ENV_PROXY=1. (CA bundle variables come with TLS
- * termination, issue 5.) -1 and E2BIG when full.
+ * 127.0.0.1,localhost,::1; NODE_USE_ENV_PROXY=1. -1 and E2BIG when full.
  */
 int env_add_proxy(struct env *e);
+
+/* The sandbox CA files (sandbox/tlstrust.h) as seen inside. */
+#define ENV_CA_BUNDLE "/run/agentcage/ca-bundle.crt"
+#define ENV_CA_CERT   "/run/agentcage/ca.crt"
+
+/*
+ * The CA variables: SSL_CERT_FILE (OpenSSL, Python ssl, Go), CURL_CA_BUNDLE,
+ * REQUESTS_CA_BUNDLE, GIT_SSL_CAINFO, PIP_CERT = ENV_CA_BUNDLE (system bundle + the
+ * sandbox CA); NODE_EXTRA_CA_CERTS = ENV_CA_CERT (Node adds it to its built-in store).
+ * Existing values are replaced. -1 and E2BIG when full.
+ */
+int env_add_ca(struct env *e);
 
 /* The NULL-terminated vector for execve(); valid until the next change or env_free(). */
 char *const *env_vector(struct env *e);

@@ -10,7 +10,9 @@
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/tlstrust.h"
 #include "util/sbuf.h"
+#include "proxy/connwatch.h"
 #include "util/util.h"
 
 #define INIT_ERR_LEN     1024
@@ -25,6 +27,7 @@ init_msg_check(const struct init_msg_hdr *h)
 			return 0;
 		break;
 	case INIT_MSG_EXIT:
+	case INIT_MSG_WATCH:
 		if (h->len == sizeof(int32_t))
 			return 0;
 		break;
@@ -53,11 +56,68 @@ init_die(const char *msg)
 	_exit(SPAWN_EXIT_SETUP);
 }
 
+/*
+ * The connect-notify filter (proxy/connwatch.h), installed while init is still root so
+ * the command and everything it starts inherit it; its listener goes to the supervisor,
+ * whose proxy then identifies callers without scanning. Without it (a kernel refusing
+ * user notification) the proxy still scans: a warning, not a failure.
+ */
+static void
+init_watch_connects(const struct spawn_plan *plan)
+{
+	int32_t l = connwatch_install();
+
+	if (l == -1) {
+		dprintf(STDERR_FILENO, "agentcage: warning: connect notification unavailable (%s); "
+			"the proxy identifies callers by scanning, slower with many processes\n",
+			strerror(errno));
+		return;
+	}
+	init_send(plan->report_fd, INIT_MSG_WATCH, &l, sizeof(l));
+}
+
+/* Read by every sandboxed tool whatever the policy's read_only list says. */
+static const char *const init_implicit_ro[] = { TLSTRUST_DIR, NULL };
+
+/*
+ * The CA certificate the supervisor created after the clone, first on the filter pipe
+ * (sent while init built the mounts), written into the sandbox's trust store. Nothing
+ * comes and nothing is done when the policy terminates no TLS.
+ */
+static void
+init_install_ca(const struct spawn_plan *plan, char *err, size_t errlen)
+{
+	char *pem = NULL;
+
+	if (tlstrust_recv(plan->filter_rfd, plan->ca_expected, &pem) == -1) {
+		if (errno == EPIPE) /* the supervisor failed and said why */
+			_exit(SPAWN_EXIT_SETUP);
+		snprintf(err, errlen, "init: receiving the sandbox CA certificate: %s",
+			 strerror(errno));
+		init_die(err);
+	}
+	if (pem != NULL && tlstrust_install(pem, err, errlen) == -1) {
+		free(pem);
+		init_die(err);
+	}
+	free(pem);
+}
+
 /* Everything init does as root before the command exists. */
 static void
 init_build(const struct spawn_plan *plan, struct ll_ruleset *rs, struct sc_filter *filter)
 {
-	const struct mounts_config mc = { .home = plan->home, .workdir = plan->workdir };
+	const struct policy *pol = plan->policy;
+	/* Only what the policy lists is in the view (a policy listing nothing asked for no
+	 * filesystem confinement and keeps the host's view): Landlock does not govern
+	 * connect() to a host service's unix socket, absence does. */
+	const struct mounts_config mc = {
+		.home = plan->home, .workdir = plan->workdir,
+		.listed_only = pol->has_filesystem && pol->nread_only + pol->nread_write > 0,
+		.ro = (const char *const *)pol->read_only, .nro = pol->nread_only,
+		.rw = (const char *const *)pol->read_write, .nrw = pol->nread_write,
+		.include_workdir = pol->include_workdir,
+	};
 	char err[INIT_ERR_LEN];
 	struct sbuf summary = { 0 };
 
@@ -75,9 +135,14 @@ init_build(const struct spawn_plan *plan, struct ll_ruleset *rs, struct sc_filte
 	 * and the proxy listens on it before this process exists. */
 	if (mounts_build(&mc, err, sizeof(err)) == -1)
 		init_die(err);
+	/* The trust store before Landlock, so a rule naming the distribution's bundle path
+	 * is opened on the bind (the sandbox's bundle), not on the host file under it. */
+	init_install_ca(plan, err, sizeof(err));
 	/* Landlock paths are opened here, as root, against the sandbox's own mounts: the
 	 * host has no /sandbox and its /tmp is another inode than the sandbox's. */
-	if (landlock_prepare(plan->policy, plan->workdir, rs, err, sizeof(err)) == -1)
+	if (landlock_prepare_implicit(plan->policy, plan->workdir,
+				      plan->ca_expected ? init_implicit_ro : NULL, rs, err,
+				      sizeof(err)) == -1)
 		init_die(err);
 	/* The filter the supervisor compiled meanwhile. At end of file it failed and said why. */
 	if (seccomp_filter_recv(filter, plan->filter_rfd) == -1) {
@@ -87,6 +152,7 @@ init_build(const struct spawn_plan *plan, struct ll_ruleset *rs, struct sc_filte
 		init_die(err);
 	}
 	close(plan->filter_rfd);
+	init_watch_connects(plan);
 	landlock_summary_json(rs, &summary);
 	init_send(plan->report_fd, INIT_MSG_READY, sbuf_str(&summary), (uint32_t)summary.len);
 	sbuf_free(&summary);

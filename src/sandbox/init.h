@@ -30,6 +30,9 @@ enum init_msg_type {
 	INIT_MSG_NONE = 0,  /* never sent */
 	INIT_MSG_READY,     /* the sandbox is built; payload: Landlock summary JSON */
 	INIT_MSG_EXIT,      /* the command ended; payload: int32 wait status */
+	INIT_MSG_WATCH,     /* before READY: init's fd number (int32) of the connect-notify
+	                     * listener (proxy/connwatch.h), for the supervisor to take with
+	                     * pidfd_getfd(); init keeps its copy (close-on-exec) */
 };
 
 struct init_msg_hdr {

@@ -384,21 +384,52 @@ ll_add_all(const struct policy *p, const char *workdir, struct ll_ruleset *rs, c
 	return 0;
 }
 
+/* The implicit paths (landlock_prepare_implicit), read-only, after the policy's own. */
+static int
+ll_add_implicit(const char *const *implicit, struct ll_ruleset *rs, char *err, size_t errlen)
+{
+	for (size_t i = 0; implicit != NULL && implicit[i] != NULL; i++) {
+		size_t before = rs->nrules;
+		if (ll_add_path(rs, implicit[i], false, err, errlen) == -1)
+			return -1;
+		if (rs->nrules > before)
+			rs->rules[before].implicit = true;
+	}
+	return 0;
+}
+
 int
 landlock_prepare(const struct policy *p, const char *workdir, struct ll_ruleset *rs, char *err,
 		 size_t errlen)
 {
+	return landlock_prepare_implicit(p, workdir, NULL, rs, err, errlen);
+}
+
+int
+landlock_prepare_implicit(const struct policy *p, const char *workdir,
+			  const char *const *implicit, struct ll_ruleset *rs, char *err,
+			  size_t errlen)
+{
 	struct ll_ruleset_attr attr = { 0 };
 	const char *why;
-	size_t total;
+	size_t total, nimplicit = 0;
 	int saved;
 	bool want_workdir = p->include_workdir && workdir != NULL;
+
+	while (implicit != NULL && implicit[nimplicit] != NULL)
+		nimplicit++;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->fd = -1;
 	rs->hard = p->compat == POL_COMPAT_HARD_REQUIREMENT;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	if (nimplicit > LL_MAX_IMPLICIT) {
+		ut_snprintf(err, errlen, "landlock: %zu implicit paths (at most %d)", nimplicit,
+			    LL_MAX_IMPLICIT);
+		errno = E2BIG;
+		return -1;
+	}
 
 	/* Nothing listed: nothing asked for. The reference skips Landlock the same way
 	 * (spec/process.md §2.1); the default policy always lists paths. */
@@ -417,8 +448,9 @@ landlock_prepare(const struct policy *p, const char *workdir, struct ll_ruleset 
 	if (ll_handle_for_abi(rs, err, errlen) == -1)
 		return -1;
 
-	/* Every path of the policy plus the workdir: the lists never grow later. */
-	total = p->nread_only + p->nread_write + 1;
+	/* Every path of the policy, the workdir and the implicit paths: the lists never grow
+	 * later. */
+	total = p->nread_only + p->nread_write + 1 + nimplicit;
 	rs->rules = ut_xcalloc(total, sizeof(*rs->rules));
 	rs->skipped = ut_xcalloc(total, sizeof(*rs->skipped));
 	attr.handled_access_fs = rs->handled_fs;
@@ -437,6 +469,8 @@ landlock_prepare(const struct policy *p, const char *workdir, struct ll_ruleset 
 				      "zero usable paths in filesystem_policy; refusing to apply "
 				      "an empty ruleset (it would deny every file)",
 				      ENOENT, err, errlen);
+	if (ll_add_implicit(implicit, rs, err, errlen) == -1)
+		goto err_release;
 	log_info("landlock: ABI %d, %zu rules applied, %zu paths skipped", rs->abi, rs->nrules,
 		 rs->nskipped);
 	return 0;
@@ -464,6 +498,8 @@ ll_json_list(struct sbuf *b, const struct ll_path *l, size_t n, bool skipped)
 			json_kv_str(&o, "reason", l[i].reason);
 		else
 			json_kv_str(&o, "type", l[i].dir ? "dir" : "file");
+		if (l[i].implicit)
+			json_kv_bool(&o, "implicit", true);
 		json_end(&o);
 	}
 	sbuf_putc(b, ']');

@@ -39,6 +39,7 @@ struct ll_path {
 	uint64_t access;    /* rights granted (applied rules only) */
 	bool dir;           /* the opened inode is a directory */
 	bool read_write;    /* from read_write (or the workdir), else read_only */
+	bool implicit;      /* added by agentcage (landlock_prepare_implicit), not the policy */
 	const char *reason; /* skipped only: static text, e.g. "path does not exist" */
 };
 
@@ -71,7 +72,23 @@ struct ll_ruleset {
 int landlock_prepare(const struct policy *p, const char *workdir, struct ll_ruleset *rs,
 		     char *err, size_t errlen);
 
-/* Appends {"abi":N,"applied":bool,"rules":[{"path":..,"access":"ro"|"rw"}],
+/* Implicit read-only paths beyond the policy's lists. */
+#define LL_MAX_IMPLICIT 4
+
+/*
+ * landlock_prepare() plus <implicit> (NULL-terminated, at most LL_MAX_IMPLICIT entries,
+ * or NULL): paths agentcage itself provides to every sandbox (the CA files under
+ * /run/agentcage), granted read-only whatever the policy's read_only list says. They are
+ * added only when Landlock is applied, are listed among the rules with "implicit": true,
+ * and do not count as the policy's usable paths (a policy whose own paths are all
+ * skipped still gets no ruleset). More than LL_MAX_IMPLICIT: -1 with E2BIG.
+ */
+int landlock_prepare_implicit(const struct policy *p, const char *workdir,
+			      const char *const *implicit, struct ll_ruleset *rs, char *err,
+			      size_t errlen);
+
+/* Appends {"abi":N,"applied":bool,"rules":[{"path":..,"access":"ro"|"rw","type":..
+ * [,"implicit":true]}],
  * "skipped":[{"path":..,"reason":..}],"scoped":[...]} (plus "why_off" when not applied). */
 void landlock_summary_json(const struct ll_ruleset *rs, struct sbuf *b);
 

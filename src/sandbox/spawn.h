@@ -37,8 +37,10 @@ struct ll_ruleset;
 struct sc_filter;
 
 /* Everything init and the command child need, prepared by the supervisor before clone,
- * except the seccomp filter: the supervisor compiles it while init builds the mounts and
- * sends it over filter_rfd/filter_wfd (seccomp_filter_send). */
+ * except what the supervisor makes while init builds the mounts and then sends over
+ * filter_rfd/filter_wfd, in this order: the sandbox CA's certificate (tlstrust_send; the
+ * CA is created after the clone so its key is never in init's memory), then the seccomp
+ * filter (seccomp_filter_send). */
 struct spawn_plan {
 	const char *name;          /* hostname inside */
 	const struct policy *policy;
@@ -48,8 +50,12 @@ struct spawn_plan {
 	char *const *envp;         /* its whole environment (sandbox/env.h) */
 	const struct identity *id; /* resolved before clone (identity_resolve) */
 	const struct sc_filter *seccomp; /* set by init once it has received the filter */
-	int filter_rfd;            /* init reads the compiled seccomp filter here, sent by */
-	int filter_wfd;            /* the supervisor after clone; init closes this end */
+	int filter_rfd;            /* init reads the CA certificate and the seccomp filter */
+	int filter_wfd;            /* here, sent by the supervisor after clone; init closes
+	                            * this end */
+	bool ca_expected;          /* the policy terminates TLS (tlstrust_policy_terminates):
+	                            * a CA certificate comes first on filter_rfd, and init
+	                            * installs it (sandbox/tlstrust.h) */
 	int pty_slave;             /* -1: no PTY, the command inherits stdin/stdout/stderr */
 	int report_fd;             /* init -> supervisor messages (sandbox/init.h) */
 };

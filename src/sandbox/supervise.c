@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "sandbox/init.h"
@@ -46,6 +47,35 @@ sv_abort(struct supervisor *sv, const char *why)
 
 /* --- init's reports --- */
 
+/*
+ * INIT_MSG_WATCH: takes init's connect-notify listener. Every connect() in the sandbox
+ * waits for an answer on it, so a listener nobody serves would hang the sandbox's
+ * network: if it cannot be taken, the sandbox is stopped (fail closed, loudly).
+ */
+static void
+sv_take_watch(struct supervisor *sv)
+{
+	int32_t num;
+	int pidfd, fd;
+
+	memcpy(&num, sv->payload, sizeof(num));
+	pidfd = (int)syscall(SYS_pidfd_open, sv->cfg->init_pid, 0);
+	fd = pidfd == -1 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, num, 0);
+	if (pidfd != -1)
+		close(pidfd);
+	if (fd == -1) {
+		log_warn("taking the sandbox's connect-notify listener (fd %d of init)", (int)num);
+		sv_abort(sv, "the proxy could not watch the sandbox's connections");
+		return;
+	}
+	if (sv->cfg->on_watch == NULL) {
+		close(fd);
+		sv_abort(sv, "nothing serves the sandbox's connect notifications");
+		return;
+	}
+	sv->cfg->on_watch(sv->cfg->arg, fd);
+}
+
 static void
 sv_handle_msg(struct supervisor *sv)
 {
@@ -68,6 +98,9 @@ sv_handle_msg(struct supervisor *sv)
 		if (sv->cfg->pty != NULL &&
 		    evloop_add(sv->loop, sv->cfg->tty_fd, EV_READ, sv_stdin_cb, sv) == -1)
 			sv_abort(sv, "watching the terminal");
+		break;
+	case INIT_MSG_WATCH:
+		sv_take_watch(sv);
 		break;
 	case INIT_MSG_EXIT: {
 		int32_t st;

@@ -36,6 +36,11 @@ struct supervise_config {
 	struct evloop *loop;
 	/* Called once when init reports READY, with the Landlock summary (JSON text). */
 	void (*on_ready)(void *arg, const char *landlock_json);
+	/* Called with the connect-notify listener taken from init (INIT_MSG_WATCH; the
+	 * callee owns the fd and must answer every notification: each connect() in the
+	 * sandbox waits for it). NULL: the supervisor stops the sandbox on WATCH, since
+	 * nothing would answer. */
+	void (*on_watch)(void *arg, int notify_fd);
 	void *arg;
 };
 

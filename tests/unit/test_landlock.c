@@ -484,6 +484,60 @@ test_full_stack(void)
 	seccomp_filter_release(&f);
 }
 
+/* Implicit read-only paths (the CA files under /run/agentcage): readable, not writable,
+ * listed with "implicit": true, not counted as the policy's own usable paths. */
+static long a_write_out_file(void) { return open_close(p_outfile, O_WRONLY); }
+
+static void
+test_implicit(void)
+{
+	char *ro[] = { p_ro };
+	const char *implicit[] = { p_out, NULL };
+	const char *too_many[LL_MAX_IMPLICIT + 2];
+	const char *missing_only[] = { p_out, NULL };
+	char *gone[] = { "/nonexistent-agentcage-ll" };
+	struct ll_ruleset rs;
+	struct sbuf b = { 0 };
+	struct policy p;
+	char err[512];
+
+	make_policy(&p, ro, NELEM(ro), NULL, 0, false);
+	if (!T_OK(landlock_prepare_implicit(&p, NULL, implicit, &rs, err, sizeof(err)) == 0,
+		  "implicit: prepare %s", err))
+		return;
+	T_OK(rs.fd >= 0 && rs.nrules == 2 && rs.rules[1].implicit && !rs.rules[1].read_write &&
+		     !rs.rules[0].implicit,
+	     "implicit: the policy's rule, then the implicit read-only one");
+	landlock_summary_json(&rs, &b);
+	T_CONTAINS(sbuf_str(&b), "\"implicit\":true", "implicit: marked in the summary");
+	T_OK(confined_errno(&rs, a_read_outside) == 0, "implicit: a file under it is readable");
+	T_OK(confined_errno(&rs, a_write_out_file) == EACCES, "implicit: not writable (EACCES)");
+	T_OK(confined_errno(&rs, a_write_ro_file) == EACCES, "implicit: policy rules still apply");
+	sbuf_free(&b);
+	landlock_release(&rs);
+
+	for (size_t i = 0; i < NELEM(too_many) - 1; i++)
+		too_many[i] = p_out;
+	too_many[NELEM(too_many) - 1] = NULL;
+	T_OK(landlock_prepare_implicit(&p, NULL, too_many, &rs, err, sizeof(err)) == -1 &&
+		     errno == E2BIG,
+	     "implicit: more than LL_MAX_IMPLICIT -> E2BIG");
+
+	/* The policy's only path is missing: no ruleset, even with an implicit path. */
+	make_policy(&p, gone, NELEM(gone), NULL, 0, false);
+	T_OK(landlock_prepare_implicit(&p, NULL, missing_only, &rs, err, sizeof(err)) == 0 &&
+		     rs.fd == -1,
+	     "implicit: does not count as a usable policy path");
+	landlock_release(&rs);
+
+	/* No filesystem section: Landlock off, the implicit path adds nothing. */
+	memset(&p, 0, sizeof(p));
+	T_OK(landlock_prepare_implicit(&p, NULL, implicit, &rs, err, sizeof(err)) == 0 &&
+		     rs.fd == -1 && rs.nrules == 0,
+	     "implicit: nothing when the policy lists no paths");
+	landlock_release(&rs);
+}
+
 int
 main(void)
 {
@@ -509,6 +563,7 @@ main(void)
 	test_best_effort_and_hard();
 	test_empty_and_workdir();
 	test_full_stack();
+	test_implicit();
 	cleanup_tree();
 	return t_done();
 }
