@@ -12,6 +12,11 @@
 #                             NETLAB_HOST_IP and NETLAB_IP_A/B/C/D (the four lab addresses)
 #   netlab_serve NAME CMD...  start a server in the lab namespace and wait (read -t on a
 #                             fifo, never sleep) until it prints its "ready" line
+#   netlab_spawn NAME WORD CMD...
+#                             start a server that has no "ready" line of its own (nginx):
+#                             wait (read -t on a fifo of its stdout+stderr, never sleep)
+#                             until it prints a line containing WORD; fails at once if it
+#                             exits first
 #   netlab_hosts FILE         write a hosts(5) file naming the lab's servers
 #   netlab_exec CMD...        run a command inside the lab namespace
 #   netlab_serve_files NETSRV netsrv http on A:80 and B:80, netsrv halfclose on A:81
@@ -120,6 +125,37 @@ netlab_serve() {
 		sed 's/^/# netlab:   /' "$NETLAB_DIR/$name.err" | head -20
 		return 1
 	fi
+}
+
+# The fifo is first opened read-only, so a server that dies before WORD gives EOF (fail
+# fast, with its output); once WORD is seen a read-write fd takes over, as in netlab_serve,
+# so later output never meets a closed pipe. Nothing drains it afterwards: a server must
+# not write more than a pipe holds (64 KiB) after start-up (nginx: error_log at notice).
+netlab_spawn() {
+	local name=$1 want=$2 fifo fd keep line pid end
+	shift 2
+	fifo=$NETLAB_DIR/$name.out
+	mkfifo "$fifo" || return 1
+	ip netns exec "$NETLAB_NS" "$@" >"$fifo" 2>&1 &
+	pid=$!
+	NETLAB_PIDS+=("$pid")
+	NETLAB_NAMES+=("$name")
+	exec {fd}<"$fifo"
+	end=$((SECONDS + NETLAB_READY_TIMEOUT))
+	while [ $SECONDS -lt $end ] && read -r -t $((end - SECONDS)) -u "$fd" line; do
+		printf '%s\n' "$line" >>"$NETLAB_DIR/$name.log"
+		case "$line" in
+		*"$want"*)
+			exec {keep}<>"$fifo"
+			NETLAB_FDS+=("$keep")
+			exec {fd}<&-
+			return 0;;
+		esac
+	done
+	exec {fd}<&-
+	echo "# netlab: server $name ($*) exited or did not print '$want' within ${NETLAB_READY_TIMEOUT}s"
+	sed 's/^/# netlab:   /' "$NETLAB_DIR/$name.log" 2>/dev/null | head -20
+	return 1
 }
 
 netlab_serve_files() {
