@@ -768,6 +768,7 @@ conn_client_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 		conn_sniff(c);
 		break;
 	case CS_L7:
+		l7_ready(c->l7, true);
 		conn_l7_run(c);
 		break;
 	case CS_REPLY:
@@ -794,8 +795,10 @@ conn_upstream_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 		conn_dial_result(c);
 	else if (c->state == CS_RELAY)
 		conn_pump(c);
-	else if (c->state == CS_L7)
+	else if (c->state == CS_L7) {
+		l7_ready(c->l7, false);
 		conn_l7_run(c);
+	}
 }
 
 static long

@@ -73,6 +73,10 @@ enum l7_status {
 struct l7 *l7_new(const struct l7_conf *conf, int cfd, int ufd, bool tls, const void *first,
 		  size_t flen, char *err, size_t errlen);
 
+/* An event came for the client's (<client>) or the upstream's fd: a read that blocked
+ * is tried again on the next l7_run(). */
+void l7_ready(struct l7 *s, bool client);
+
 /* Moves everything that can move now. L7_GO or L7_END. */
 enum l7_status l7_run(struct l7 *s);
 

@@ -43,6 +43,7 @@ struct l7_side {
 	struct tstream ts;
 	bool tls, hs_done;
 	unsigned rwant, wwant;  /* TS_WANT_* of the last read / write that would block */
+	bool ready;             /* an event came for its fd since the last read blocked */
 	bool eof;               /* nothing more will be read */
 	bool shut;              /* our write side towards it is finished */
 	struct l7_buf in;
