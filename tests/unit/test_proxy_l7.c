@@ -683,6 +683,41 @@ test_sni(struct world *w)
 	T_OK(strstr(w->log, "sni_mismatch") == NULL, "SNI matching: no denial");
 }
 
+/* An allowed upgrading GET, then raw bytes both ways after the 101. */
+static void
+talk_websocket(struct client *c)
+{
+	io_sends(&c->io, "GET /chat HTTP/1.1\r\nHost: rest.test\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			 "Sec-WebSocket-Version: 13\r\n\r\n");
+	if (!io_until(&c->io, 0, "SERVERFRAME", 1))
+		return;
+	io_sends(&c->io, "\x81\x05" "CLIENTFRAME not HTTP at all\r\n\r\n");
+	io_shut(&c->io);
+	io_read_all(&c->io);
+}
+
+static void
+test_websocket(struct world *w)
+{
+	struct client c = { .host = "rest.test", .tls = true, .talk = talk_websocket };
+
+	origin_script(w, true, "rest.test",
+		      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		      "Connection: Upgrade\r\n\r\n\x81\x0bSERVERFRAME",
+		      NULL, NULL);
+	scenario(w, &c);
+	T_CONTAINS(c.io.got, "HTTP/1.1 101 Switching Protocols\r\n",
+		   "websocket: the allowed upgrading GET gets the origin's 101");
+	T_CONTAINS(c.io.got, "SERVERFRAME", "websocket: the origin's frame reaches the client");
+	T_CONTAINS(w->o.io.got, "Upgrade: websocket\r\n",
+		   "websocket: the Upgrade header goes upstream");
+	T_CONTAINS(w->o.io.got, "CLIENTFRAME not HTTP at all",
+		   "websocket: after the 101 the client's bytes are relayed raw, not parsed");
+	T_CONTAINS(w->log, "\"status\":101", "websocket: logged with status 101");
+	T_CONTAINS(w->log, "not inspected", "websocket: the log says frames are not inspected");
+}
+
 static int
 world_init(struct world *w)
 {
@@ -809,6 +844,7 @@ main(void)
 	test_upstream_bad_cert(&w);
 	test_git_text(&w);
 	test_audit(&w);
+	test_websocket(&w);
 	test_sni(&w);
 	T_OK(w.px.nlive == 0, "no connection is left open");
 	world_free(&w);
