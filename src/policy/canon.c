@@ -6,18 +6,6 @@
 
 #include "util/util.h"
 
-static int
-canon_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 3986 pchar minus pct-encoded: unreserved, sub-delims, ':' and '@'. */
 static bool
 canon_is_literal(unsigned char c)
@@ -50,7 +38,7 @@ canon_tok_at(const char *p)
 	struct canon_tok t = {(unsigned char)p[0], false, 1};
 
 	if (p[0] == '%') {
-		t.c = (unsigned char)(canon_hex(p[1]) << 4 | canon_hex(p[2]));
+		t.c = (unsigned char)(ut_hexval(p[1]) << 4 | ut_hexval(p[2]));
 		t.es = t.c == '/';
 		t.raw_len = 3;
 	}
@@ -66,9 +54,9 @@ canon_check_escapes(const char *t, size_t ps, size_t pe, unsigned flags, struct 
 	for (size_t i = ps; i < pe; i++) {
 		if (t[i] != '%')
 			continue;
-		if (i + 2 >= pe || canon_hex(t[i + 1]) == -1 || canon_hex(t[i + 2]) == -1)
+		if (i + 2 >= pe || ut_hexval(t[i + 1]) == -1 || ut_hexval(t[i + 2]) == -1)
 			return canon_fail(res, CANON_ERR_PERCENT, i);
-		unsigned c = (unsigned)(canon_hex(t[i + 1]) << 4 | canon_hex(t[i + 2]));
+		unsigned c = (unsigned)(ut_hexval(t[i + 1]) << 4 | ut_hexval(t[i + 2]));
 		if (c < 0x20 || c == 0x7f)
 			return canon_fail(res, CANON_ERR_CONTROL, i);
 		if (c == '/' && !(flags & CANON_ALLOW_ENCODED_SLASH))
@@ -348,11 +336,11 @@ canon_form_decode(const char *q, size_t a, size_t b, char *buf, size_t *used, si
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			if (i + 2 >= b || canon_hex(q[i + 1]) == -1 || canon_hex(q[i + 2]) == -1) {
+			if (i + 2 >= b || ut_hexval(q[i + 1]) == -1 || ut_hexval(q[i + 2]) == -1) {
 				*bad = i;
 				return false;
 			}
-			c = (char)(canon_hex(q[i + 1]) << 4 | canon_hex(q[i + 2]));
+			c = (char)(ut_hexval(q[i + 1]) << 4 | ut_hexval(q[i + 2]));
 			i += 2;
 		}
 		buf[(*used)++] = c;

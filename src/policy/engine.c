@@ -356,7 +356,7 @@ eng_refresh_links(const struct engine *e, const char *host, size_t hlen, uint16_
 			if (aliased_only && b->resolved == NULL)
 				continue;
 			link = !b->glob &&
-			            rootpath_resolve(rootfd, b->path, real, sizeof(real)) == 0 &&
+			            rootpath_resolve(rootfd, b->path, 0, real, sizeof(real)) == 0 &&
 			            strcmp(real, b->path) != 0;
 
 			if (link && b->resolved && strcmp(real, b->resolved) == 0)

@@ -40,15 +40,6 @@ conn_state_str(enum conn_state s)
 	return (size_t)s < NELEM(conn_state_names) ? conn_state_names[s] : "?";
 }
 
-long long
-conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The timeout of each state; 0: none (transient states). */
 static long
 conn_state_timeout(enum conn_state s)
@@ -157,7 +148,7 @@ conn_log(struct conn *c)
 		.error = c->error, .block = b ? b->key : NULL, .reason = c->reason,
 		.bytes_up = c->relaying ? c->up.bytes : 0,
 		.bytes_down = c->relaying ? c->down.bytes : 0,
-		.duration_ms = conn_now_ms() - c->t0_ms,
+		.duration_ms = ut_now_ms() - c->t0_ms,
 	};
 
 	if (c->l7_up + c->l7_down > 0) {
@@ -344,7 +335,7 @@ conn_pump(struct conn *c)
 		return;
 	}
 	if (c->up.bytes + c->down.bytes != before)
-		c->last_io_ms = conn_now_ms(); /* idle means no byte moved, not no wake-up */
+		c->last_io_ms = ut_now_ms(); /* idle means no byte moved, not no wake-up */
 	/* A tunnel ends when both directions have; a forward request when the response has
 	 * (the upstream closes after it: we sent "Connection: close"). */
 	done = relay_done(&c->down) && ((!c->sniffing && relay_done(&c->up)) || !c->is_connect);
@@ -831,7 +822,7 @@ conn_timer_cb(struct evloop *loop, long long id, void *data)
 			conn_dial_failed(c);
 		return EV_TIMER_STOP;
 	case CS_RELAY:
-		idle = conn_now_ms() - c->last_io_ms;
+		idle = ut_now_ms() - c->last_io_ms;
 		if (idle < CONN_IDLE_MS)
 			return (long)(CONN_IDLE_MS - idle); /* activity since: check again later */
 		c->timer = 0;
@@ -847,7 +838,7 @@ conn_timer_cb(struct evloop *loop, long long id, void *data)
 		conn_close(c, "the client sent nothing in the tunnel within the head timeout");
 		return EV_TIMER_STOP;
 	case CS_L7: {
-		const long long now = conn_now_ms();
+		const long long now = ut_now_ms();
 		long long dl;
 
 		if (l7_expire(c->l7, now) == L7_END) {
@@ -885,7 +876,7 @@ conn_start(struct proxy_ctx *px, int fd)
 	c->cfd = fd;
 	c->ufd = -1;
 	c->state = CS_HEAD;
-	c->t0_ms = c->last_io_ms = conn_now_ms();
+	c->t0_ms = c->last_io_ms = ut_now_ms();
 	if (getpeername(fd, (struct sockaddr *)&c->peer, &pl) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&c->local, &ll) == -1 ||
 	    evloop_add(px->loop, fd, EV_READ, conn_client_cb, c) == -1) {

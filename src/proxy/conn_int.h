@@ -66,7 +66,6 @@ struct conn {
 };
 
 /* conn.c, for conn_tunnel.c: the state setter, the watch, the one teardown */
-long long conn_now_ms(void);
 void conn_set_state(struct conn *c, enum conn_state s);
 int conn_watch(struct conn *c, uint32_t cmask, uint32_t umask);
 void conn_close(struct conn *c, const char *why);

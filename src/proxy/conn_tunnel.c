@@ -127,7 +127,7 @@ conn_l7_run(struct conn *c)
 	 * deadline that moved earlier (a request head started) re-arms it now. */
 	dl = l7_deadline(c->l7);
 	if (dl < c->l7_armed) {
-		long long now = conn_now_ms();
+		long long now = ut_now_ms();
 
 		if (conn_rearm(c, dl > now ? (long)(dl - now) : 0) == -1) {
 			conn_close(c, "no memory for a timer");
@@ -165,7 +165,7 @@ conn_l7_start(struct conn *c, bool tls)
 	conn_set_state(c, CS_L7);
 	if (c->state != CS_L7)
 		return;
-	c->l7_armed = conn_now_ms() + CONN_HEAD_MS;
+	c->l7_armed = ut_now_ms() + CONN_HEAD_MS;
 	conn_l7_run(c);
 }
 

@@ -53,15 +53,6 @@ connwatch_install(void)
 			    SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
 }
 
-static long long
-cw_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 int
 connwatch_new(struct connwatch **out, int notify_fd, const struct sockaddr_storage *targets,
 	      size_t n)
@@ -153,7 +144,7 @@ cw_hash(ino_t ino)
 static void
 cw_record(struct connwatch *w, ino_t ino, pid_t pid, int fd)
 {
-	long long now = cw_now_ms();
+	long long now = ut_now_ms();
 	size_t h = cw_hash(ino), victim = h;
 
 	for (size_t i = 0; i < 16; i++) {
@@ -174,7 +165,7 @@ int
 connwatch_take(struct connwatch *w, ino_t ino, pid_t *pid, int *fd)
 {
 	size_t h = cw_hash(ino);
-	long long now = cw_now_ms();
+	long long now = ut_now_ms();
 
 	for (size_t i = 0; i < 16; i++) {
 		struct cw_rec *r = &w->slot[(h + i) % CONNWATCH_SLOTS];

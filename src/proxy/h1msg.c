@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "util/util.h"
+
 enum ck_state {
 	CK_SIZE = 0,	/* first hex digit of a chunk-size line */
 	CK_SIZE_MORE,	/* further hex digits */
@@ -39,39 +41,6 @@ h1msg_init(struct h1msg *m, enum h1msg_kind kind, bool req_head, bool req_connec
 	m->ck_state = CK_SIZE;
 }
 
-static bool
-is_tchar(int c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c > 0 && c < 0x80 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* field-value and chunk-ext bytes: HTAB, SP, VCHAR, obs-text. */
-static bool
-is_value_char(int c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-static bool
-is_ows(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int
 head_bad(struct h1msg *m, const char *why, int status)
 {
@@ -98,9 +67,9 @@ next_element(struct http1_slice v, size_t *i, struct http1_slice *e)
 		(*i)++;
 	end = *i;
 	(*i)++;	/* past ',' (or past the end: the next call stops) */
-	while (start < end && is_ows((unsigned char)v.p[start]))
+	while (start < end && http1_is_ows((unsigned char)v.p[start]))
 		start++;
-	while (end > start && is_ows((unsigned char)v.p[end - 1]))
+	while (end > start && http1_is_ows((unsigned char)v.p[end - 1]))
 		end--;
 	*e = (struct http1_slice){ v.p + start, end - start };
 	return true;
@@ -311,7 +280,7 @@ ck_fail(struct h1msg *m, const char *why)
 static int
 size_line_byte(struct h1msg *m, int c)
 {
-	int h = hex_value(c);
+	int h = ut_hexval(c);
 
 	if (++m->ck_line > H1MSG_MAX_CHUNK_LINE)
 		return ck_fail(m, "chunk-size line longer than 4 KiB");
@@ -329,7 +298,7 @@ size_line_byte(struct h1msg *m, int c)
 			return ck_fail(m, "bad chunk size (not a hex number)");
 		if (c == ';')
 			m->ck_state = CK_EXT;
-		else if (is_ows(c))
+		else if (http1_is_ows(c))
 			m->ck_state = CK_SIZE_BWS;
 		else if (c == '\r')
 			m->ck_state = CK_SIZE_LF;
@@ -339,13 +308,13 @@ size_line_byte(struct h1msg *m, int c)
 	case CK_SIZE_BWS:
 		if (c == ';')
 			m->ck_state = CK_EXT;
-		else if (!is_ows(c))
+		else if (!http1_is_ows(c))
 			return ck_fail(m, "whitespace after a chunk size not before ';'");
 		return 0;
 	case CK_EXT:
 		if (c == '\r')
 			m->ck_state = CK_SIZE_LF;
-		else if (!is_value_char(c))
+		else if (!http1_is_value_char(c))
 			return ck_fail(m, c == '\n' ? "bare LF in a chunk-size line"
 							  : "control byte in a chunk extension");
 		return 0;
@@ -369,24 +338,24 @@ trailer_byte(struct h1msg *m, int c)
 	case CK_TRAILER:
 		if (c == '\r')
 			m->ck_state = CK_FINAL_LF;
-		else if (is_tchar(c))
+		else if (http1_is_tchar(c))
 			m->ck_state = CK_TRAILER_NAME;
 		else
-			return ck_fail(m, is_ows(c) ? "obs-fold in a trailer"
+			return ck_fail(m, http1_is_ows(c) ? "obs-fold in a trailer"
 				: c == '\n'	 ? "bare LF in the trailer section"
 						 : "trailer name is not a token");
 		return 0;
 	case CK_TRAILER_NAME:
 		if (c == ':')
 			m->ck_state = CK_TRAILER_VALUE;
-		else if (!is_tchar(c))
-			return ck_fail(m, is_ows(c) ? "whitespace before ':' in a trailer"
+		else if (!http1_is_tchar(c))
+			return ck_fail(m, http1_is_ows(c) ? "whitespace before ':' in a trailer"
 							  : "trailer name is not a token or has no ':'");
 		return 0;
 	case CK_TRAILER_VALUE:
 		if (c == '\r')
 			m->ck_state = CK_TRAILER_LF;
-		else if (!is_value_char(c))
+		else if (!http1_is_value_char(c))
 			return ck_fail(m, c == '\n' ? "bare LF in a trailer"
 							  : "control byte in a trailer value");
 		return 0;

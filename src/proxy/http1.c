@@ -28,9 +28,8 @@ at(const struct cur *c, size_t i)
 	return i < c->lim ? (unsigned char)c->buf[i] : -1;
 }
 
-/* tchar (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~", DIGIT, ALPHA. */
-static bool
-is_tchar(int c)
+bool
+http1_is_tchar(int c)
 {
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 		return true;
@@ -44,15 +43,14 @@ is_target_char(int c)
 	return c > 0x20 && c < 0x7f;
 }
 
-/* field-value bytes: HTAB, SP, VCHAR, obs-text. */
-static bool
-is_value_char(int c)
+bool
+http1_is_value_char(int c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-static bool
-is_ows(int c)
+bool
+http1_is_ows(int c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -96,7 +94,7 @@ parse_request_line(const struct cur *c, size_t *pos)
 	static const char version[] = "HTTP/1.";
 	size_t i = 0, start;
 
-	while (is_tchar(at(c, i)))
+	while (http1_is_tchar(at(c, i)))
 		i++;
 	if (i == 0)
 		return at(c, 0) == '\r' || at(c, 0) == '\n'
@@ -176,7 +174,7 @@ parse_status_line(const struct cur *c, size_t *pos)
 	if (at(c, i) != ' ')
 		return fail_line_end(c, i, "junk after the status code");
 	start = ++i;
-	while (is_value_char(at(c, i)))
+	while (http1_is_value_char(at(c, i)))
 		i++;
 	if (!at_crlf(c, i))
 		return fail_line_end(c, i, "control byte in the reason phrase");
@@ -191,27 +189,27 @@ parse_header_line(const struct cur *c, size_t *pos, struct http1_hdr *h)
 {
 	size_t i = *pos, start = i, vstart, vend;
 
-	if (is_ows(at(c, i)))
+	if (http1_is_ows(at(c, i)))
 		return fail(c, i, "obs-fold (header line starts with whitespace)", 400);
-	while (is_tchar(at(c, i)))
+	while (http1_is_tchar(at(c, i)))
 		i++;
 	if (i == start)
 		return fail_line_end(c, i, "header name is not a token");
 	if (at(c, i) != ':') {
-		if (is_ows(at(c, i)))
+		if (http1_is_ows(at(c, i)))
 			return fail(c, i, "whitespace before ':' in a header", 400);
 		return fail_line_end(c, i, "header name is not a token or has no ':'");
 	}
 	h->name = (struct http1_slice){ c->buf + start, i - start };
 	i++;
-	while (is_ows(at(c, i)))
+	while (http1_is_ows(at(c, i)))
 		i++;
 	vstart = i;
-	while (is_value_char(at(c, i)))
+	while (http1_is_value_char(at(c, i)))
 		i++;
 	if (!at_crlf(c, i))
 		return fail_line_end(c, i, "control byte in a header value");
-	for (vend = i; vend > vstart && is_ows(at(c, vend - 1)); vend--)
+	for (vend = i; vend > vstart && http1_is_ows(at(c, vend - 1)); vend--)
 		;
 	h->value = (struct http1_slice){ c->buf + vstart, vend - vstart };
 	*pos = i + 2;
@@ -283,7 +281,7 @@ http1_parse_request(const char *buf, size_t len, size_t seen, struct http1_req *
 		seen = scan_lim;
 	/* Back up 3 bytes: the terminator may straddle the old and the new bytes. */
 	end = scan_for_end(buf, seen >= 3 ? seen - 3 : 0, scan_lim);
-	if (end == 0 && seen == 0 && len > 0 && !is_tchar(at(&c, 0)))
+	if (end == 0 && seen == 0 && len > 0 && !http1_is_tchar(at(&c, 0)))
 		end = -1;	/* not a request at all (a TLS hello, a stray CRLF): say so now */
 	if (end == 0) {
 		if (len >= HTTP1_MAX_HEAD)
@@ -594,9 +592,9 @@ for_each_element(struct http1_slice v, int (*fn)(struct http1_slice, void *), vo
 		while (i < v.len && v.p[i] != ',')
 			i++;
 		end = i;
-		while (start < end && is_ows((unsigned char)v.p[start]))
+		while (start < end && http1_is_ows((unsigned char)v.p[start]))
 			start++;
-		while (end > start && is_ows((unsigned char)v.p[end - 1]))
+		while (end > start && http1_is_ows((unsigned char)v.p[end - 1]))
 			end--;
 		if (fn((struct http1_slice){ v.p + start, end - start }, arg) == -1)
 			return -1;
@@ -641,7 +639,7 @@ on_connection_token(struct http1_slice e, void *arg)
 		return -1;
 	}
 	for (size_t i = 0; i < e.len; i++)
-		if (!is_tchar((unsigned char)e.p[i])) {
+		if (!http1_is_tchar((unsigned char)e.p[i])) {
 			f->why = "Connection token is not a token";
 			return -1;
 		}

@@ -93,6 +93,12 @@ struct http1_resp {
 int http1_parse_response(const char *buf, size_t len, size_t seen, struct http1_resp *resp,
 			 struct http1_hdr *hdrs, size_t *nhdrs);
 
+/* Character classes (RFC 9110 §5.6): tchar ("!#$%&'*+-.^_`|~", DIGIT, ALPHA); a
+ * field-value byte (HTAB, SP, VCHAR, obs-text); optional whitespace (SP, HTAB). */
+bool http1_is_tchar(int c);
+bool http1_is_value_char(int c);
+bool http1_is_ows(int c);
+
 /* true when <s> equals the NUL-terminated <lit> exactly (case-sensitive, e.g. methods). */
 bool http1_slice_eq(struct http1_slice s, const char *lit);
 

@@ -15,15 +15,6 @@
  * as both peers go must still let the loop serve others. */
 #define L7_RUN_MAX 32
 
-long long
-l7_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* --- buffers --- */
 
 static size_t
@@ -119,7 +110,7 @@ l7_read(struct l7 *s, struct l7_side *x)
 	if (n > 0) {
 		x->in.len += (size_t)n;
 		x->rwant = 0;
-		s->t_last = l7_now_ms();
+		s->t_last = ut_now_ms();
 		return true;
 	}
 	x->rwant = 0;
@@ -152,7 +143,7 @@ l7_write_some(struct l7 *s, struct l7_side *dst, const char *bytes, size_t len)
 	if (n > 0) {
 		dst->wwant = 0;
 		dst->written += (uint64_t)n;
-		s->t_last = l7_now_ms();
+		s->t_last = ut_now_ms();
 		return n;
 	}
 	if (n == -1 && errno == EAGAIN) {
@@ -276,7 +267,7 @@ l7_up_head(struct l7 *s)
 		return c->eof;
 	}
 	if (s->t_head == 0)
-		s->t_head = l7_now_ms();
+		s->t_head = ut_now_ms();
 	rc = h1msg_head(&s->req, buf_data(&c->in), n, s->req_seen);
 	if (rc == HTTP1_PARTIAL) {
 		s->req_seen = n;
@@ -525,7 +516,7 @@ l7_finish_step(struct l7 *s)
 		tstream_shutdown(&s->c.ts); /* best effort */
 		s->c.shut = true;
 		s->finishing = true;
-		s->t_fin = l7_now_ms();
+		s->t_fin = ut_now_ms();
 		return true;
 	}
 	if (buf_n(&s->c.in) > 0) {
@@ -705,7 +696,7 @@ l7_new(const struct l7_conf *conf, int cfd, int ufd, bool tls, const void *first
 	s->c.hs_done = !tls;
 	s->u.hs_done = !tls;
 	h1msg_init(&s->req, H1MSG_REQUEST, false, false);
-	s->t0 = s->t_last = l7_now_ms();
+	s->t0 = s->t_last = ut_now_ms();
 	return s;
 nomem:
 	snprintf(err, errlen, "out of memory for the HTTP session");

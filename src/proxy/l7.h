@@ -101,7 +101,4 @@ void l7_bytes(const struct l7 *s, uint64_t *up, uint64_t *down);
 /* Frees the session (TLS state, buffers); logs a request still in flight. NULL ok. */
 void l7_free(struct l7 *s);
 
-/* Monotonic milliseconds, the clock of l7_deadline(). */
-long long l7_now_ms(void);
-
 #endif

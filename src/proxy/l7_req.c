@@ -39,7 +39,7 @@ l7_rq_start(struct l7 *s, const char *m, size_t mlen)
 	s->rq.block = NULL;
 	s->rq.up0 = s->u.written;
 	s->rq.down0 = s->c.written;
-	s->rq.t0 = l7_now_ms();
+	s->rq.t0 = ut_now_ms();
 }
 
 void
@@ -57,7 +57,7 @@ l7_log_request(struct l7 *s)
 		.error = s->rq.error, .block = s->rq.block, .reason = s->rq.reason,
 		.note = s->rq.note, .bytes_up = s->u.written - s->rq.up0,
 		.bytes_down = s->c.written - s->rq.down0,
-		.duration_ms = l7_now_ms() - s->rq.t0, .tls = s->c.tls,
+		.duration_ms = ut_now_ms() - s->rq.t0, .tls = s->c.tls,
 	};
 	declog_write_http(s->conf.log, &ev);
 }

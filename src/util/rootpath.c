@@ -14,11 +14,11 @@
 
 /*
  * The target of <path> (absolute, inside <rootfd>) when it is a symlink: its length, with
- * the target in <buf> (not NUL-terminated). -1 with EINVAL when it is not a symlink, or
- * the lookup's errno.
+ * the target in <buf> (not NUL-terminated). -1 with EINVAL when it is not a symlink,
+ * EXDEV for one <flags> refuses, or the lookup's errno.
  */
 static ssize_t
-link_target(int rootfd, const char *path, char *buf, size_t cap)
+link_target(int rootfd, const char *path, unsigned flags, char *buf, size_t cap)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
@@ -32,6 +32,10 @@ link_target(int rootfd, const char *path, char *buf, size_t cap)
 		return -1;
 	if (!S_ISLNK(st.st_mode)) {
 		errno = EINVAL;
+		return -1;
+	}
+	if ((flags & ROOTPATH_ROOT_LINKS) && st.st_uid != 0) {
+		errno = EXDEV;
 		return -1;
 	}
 	n = readlinkat(fd, "", buf, cap);
@@ -53,7 +57,7 @@ drop_last(char *out, size_t *olen)
 }
 
 int
-rootpath_resolve(int rootfd, const char *path, char *out, size_t outlen)
+rootpath_resolve(int rootfd, const char *path, unsigned flags, char *out, size_t outlen)
 {
 	char rest[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
 	size_t olen = 0, restlen = strlen(path);
@@ -97,7 +101,7 @@ rootpath_resolve(int rootfd, const char *path, char *out, size_t outlen)
 		out[olen] = '/';
 		memcpy(out + olen + 1, p, clen);
 		out[olen + 1 + clen] = '\0';
-		n = link_target(rootfd, out, link, sizeof(link));
+		n = link_target(rootfd, out, flags, link, sizeof(link));
 		if (n == -1 && errno != EINVAL)
 			return -1;
 		if (n == -1) {		/* a real directory or file: keep it */

@@ -11,7 +11,8 @@
  *
  * Context: any (no global state). Errors: 0, or -1 with errno (ENOENT: a component is
  * missing; ELOOP: more than ROOTPATH_MAX_LINKS links; ENAMETOOLONG: the result does not
- * fit; EINVAL: <path> is not absolute). Ownership: the caller's buffers.
+ * fit; EINVAL: <path> is not absolute; EXDEV: with ROOTPATH_ROOT_LINKS, a link not owned
+ * by root). Ownership: the caller's buffers.
  */
 #ifndef AGENTCAGE_ROOTPATH_H
 #define AGENTCAGE_ROOTPATH_H
@@ -21,11 +22,15 @@
 /* Links followed per resolution, as the kernel's own limit (MAXSYMLINKS). */
 #define ROOTPATH_MAX_LINKS 40
 
+/* Follow only symlinks owned by root (a link a sandbox planted in its home must not move
+ * a bind or a rule onto the host's files): others fail with EXDEV. */
+#define ROOTPATH_ROOT_LINKS 1u
+
 /*
  * Resolves absolute <path> inside directory <rootfd> (every symlink of every component
  * followed, "." and ".." applied) into <out> (an absolute path relative to that root, at
  * most <outlen> bytes with the NUL). The last component must exist.
  */
-int rootpath_resolve(int rootfd, const char *path, char *out, size_t outlen);
+int rootpath_resolve(int rootfd, const char *path, unsigned flags, char *out, size_t outlen);
 
 #endif

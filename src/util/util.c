@@ -1,6 +1,8 @@
 /* util: logging, numbers, bounded strings, whole-file I/O. */
 #include "util/util.h"
 
+#include <time.h>
+
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -258,4 +260,25 @@ ut_read_file(const char *path, size_t max, char **out, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int
+ut_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long long
+ut_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }

@@ -136,4 +136,10 @@ int ut_write_all(int fd, const void *buf, size_t len);
  */
 int ut_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* CLOCK_MONOTONIC_COARSE in milliseconds (timeouts, durations in logs). */
+long long ut_now_ms(void);
+
+/* The value of hex digit <c> (0-9, a-f, A-F), or -1. */
+int ut_hexval(int c);
+
 #endif

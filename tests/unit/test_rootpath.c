@@ -36,7 +36,7 @@ res(int rootfd, const char *path)
 {
 	static char out[PATH_MAX];
 
-	return rootpath_resolve(rootfd, path, out, sizeof(out)) == 0 ? out : "";
+	return rootpath_resolve(rootfd, path, 0, out, sizeof(out)) == 0 ? out : "";
 }
 
 int
@@ -76,14 +76,14 @@ main(void)
 	     "a link loop is ELOOP");
 	T_OK(*res(rootfd, "/usr/bin/nope") == '\0' && errno == ENOENT,
 	     "a missing file is ENOENT");
-	T_OK(rootpath_resolve(rootfd, "usr/bin/bash", small, sizeof(small)) == -1 &&
+	T_OK(rootpath_resolve(rootfd, "usr/bin/bash", 0, small, sizeof(small)) == -1 &&
 		     errno == EINVAL,
 	     "a relative path is EINVAL");
-	T_OK(rootpath_resolve(rootfd, "/usr/bin/python3", small, sizeof(small)) == -1 &&
+	T_OK(rootpath_resolve(rootfd, "/usr/bin/python3", 0, small, sizeof(small)) == -1 &&
 		     errno == ENAMETOOLONG,
 	     "a result longer than the buffer is ENAMETOOLONG");
 	bad = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	T_OK(rootpath_resolve(bad, "/usr", small, sizeof(small)) == -1 && errno == ENOTDIR,
+	T_OK(rootpath_resolve(bad, "/usr", 0, small, sizeof(small)) == -1 && errno == ENOTDIR,
 	     "a root that is not a directory is refused (ENOTDIR)");
 	close(bad);
 	close(rootfd);
