@@ -336,25 +336,6 @@ seccomp_filter_send(const struct sc_filter *f, int fd)
 	return 0;
 }
 
-/* Reads exactly <len> bytes; EOF before that is EPIPE. */
-static int
-sc_read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = TEMP_FAILURE_RETRY_INT(read(fd, (char *)buf + got, len - got));
-		if (n == -1)
-			return -1;
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 int
 seccomp_filter_recv(struct sc_filter *f, int fd)
 {
@@ -362,7 +343,7 @@ seccomp_filter_recv(struct sc_filter *f, int fd)
 	int e;
 
 	memset(f, 0, sizeof(*f));
-	if (sc_read_full(fd, &h, sizeof(h)) == -1)
+	if (ut_read_full(fd, &h, sizeof(h)) == -1)
 		return -1;
 	if (h.clone3_len == 0 || h.clone3_len > SC_MAX_INSNS || h.main_len == 0 ||
 	    h.main_len > SC_MAX_INSNS) {
@@ -373,8 +354,8 @@ seccomp_filter_recv(struct sc_filter *f, int fd)
 	f->main_prog = ut_xmalloc(h.main_len * sizeof(struct sock_filter));
 	f->clone3_len = h.clone3_len;
 	f->main_len = h.main_len;
-	if (sc_read_full(fd, f->clone3_prog, f->clone3_len * sizeof(struct sock_filter)) == -1 ||
-	    sc_read_full(fd, f->main_prog, f->main_len * sizeof(struct sock_filter)) == -1) {
+	if (ut_read_full(fd, f->clone3_prog, f->clone3_len * sizeof(struct sock_filter)) == -1 ||
+	    ut_read_full(fd, f->main_prog, f->main_len * sizeof(struct sock_filter)) == -1) {
 		e = errno;
 		seccomp_filter_release(f);
 		errno = e;

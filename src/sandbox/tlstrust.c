@@ -71,25 +71,6 @@ tlstrust_send(int fd, const char *pem)
 	return 0;
 }
 
-/* Reads exactly <len> bytes; end of file before that is EPIPE. */
-static int
-tlstrust_read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = TEMP_FAILURE_RETRY_INT(read(fd, (char *)buf + got, len - got));
-		if (n == -1)
-			return -1;
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 int
 tlstrust_recv(int fd, bool expect, char **pem)
 {
@@ -97,7 +78,7 @@ tlstrust_recv(int fd, bool expect, char **pem)
 	char *buf;
 
 	*pem = NULL;
-	if (tlstrust_read_full(fd, &h, sizeof(h)) == -1)
+	if (ut_read_full(fd, &h, sizeof(h)) == -1)
 		return -1;
 	if (h.magic != TLSTRUST_WIRE_MAGIC || h.len > TLSTRUST_PEM_MAX || (h.len > 0) != expect) {
 		errno = EPROTO;
@@ -106,7 +87,7 @@ tlstrust_recv(int fd, bool expect, char **pem)
 	if (h.len == 0)
 		return 0;
 	buf = ut_xmalloc((size_t)h.len + 1);
-	if (tlstrust_read_full(fd, buf, h.len) == -1) {
+	if (ut_read_full(fd, buf, h.len) == -1) {
 		const int e = errno;
 		free(buf);
 		errno = e;

@@ -130,6 +130,10 @@ char *ut_xstrdup(const char *s);
 /* Writes all of <buf>; -1 and errno on error. */
 int ut_write_all(int fd, const void *buf, size_t len);
 
+/* Reads exactly <len> bytes into <buf> (EINTR retried); -1 and errno on error, EPIPE
+ * when the stream ends first (the writer gave up). */
+int ut_read_full(int fd, void *buf, size_t len);
+
 /*
  * Reads a whole file of at most <max> bytes into a NUL-terminated malloc'd buffer.
  * -1 and errno on error (EFBIG when larger than <max>). Caller frees *<out>.
