@@ -65,8 +65,9 @@ struct declog_http {
 	const char *path;              /* already redacted (declog_redact_target) */
 	int status;                    /* 0: none (the connection ended first) */
 	const char *decision;          /* "allow", "deny", "audit" */
-	const char *error;             /* the proxy's own answer kind (respond.h) when the
-	                                * request failed rather than being denied by policy */
+	const char *error;             /* the "error" of the proxy's own answer (respond.h):
+	                                * "policy_denied" for a denial, or why the request
+	                                * failed; NULL when the origin answered */
 	const char *block;
 	const char *reason;
 	const char *note;              /* or NULL */

@@ -74,8 +74,8 @@ l7_answer(struct l7 *s, int status, const char *kind, const char *detail, bool c
 	s->dn = DN_LOCAL;
 	if (s->rq.active) {
 		s->rq.status = status;
-		if (s->rq.error == NULL && strcmp(kind, RESPOND_POLICY_DENIED) != 0)
-			s->rq.error = kind;
+		if (s->rq.error == NULL)
+			s->rq.error = kind; /* as the "net" lines: the answer's "error" */
 		if (s->rq.reason[0] == '\0')
 			ut_strlcpy(s->rq.reason, detail, sizeof(s->rq.reason));
 	}

@@ -447,7 +447,8 @@ test_plain_pipelined(struct world *w)
 	T_CONTAINS(w->log, "\"path\":\"/ok?q=[redacted]&page=[redacted]\"",
 		   "log: query values are redacted, keys kept");
 	T_CONTAINS(w->log, "\"method\":\"POST\",\"path\":\"/user/repos\",\"status\":403,"
-		   "\"decision\":\"deny\"", "log: the denial with its status");
+		   "\"decision\":\"deny\",\"error\":\"policy_denied\"",
+		   "log: the denial with its status and error kind, as net lines");
 	T_CONTAINS(w->log, "\"status\":200,\"decision\":\"allow\"", "log: the allowed GETs");
 	T_CONTAINS(w->log, "\"tls\":false", "log: says the stream was not TLS");
 	T_CONTAINS(w->log, "\"event\":\"net\"", "log: the connection's own line stays");
