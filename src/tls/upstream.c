@@ -61,6 +61,27 @@ upstream_load_ca(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The client context (the system store is read separately, on first use). 0 / -1. */
+static int
+upstream_make_ctx(struct tls_upstream *u, const char *extra_ca_file, char *err, size_t errlen)
+{
+	ERR_clear_error();
+	u->ctx = SSL_CTX_new(TLS_client_method());
+	if (!u->ctx || SSL_CTX_set_min_proto_version(u->ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_alpn_protos(u->ctx, alpn_http11, sizeof(alpn_http11)) != 0) {
+		tls_err_set(err, errlen, "TLS upstream: creating the client context");
+		return -1;
+	}
+	if (extra_ca_file && upstream_load_ca(u->ctx, extra_ca_file, err, errlen) == -1)
+		return -1;
+	SSL_CTX_set_verify(u->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(u->ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* A server's FIN without close_notify is EOF: HTTP framing detects truncation. */
+	SSL_CTX_set_options(u->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+	return 0;
+}
+
 int
 tls_upstream_new(struct tls_upstream **out, const char *extra_ca_file, char *err, size_t errlen)
 {
@@ -68,26 +89,16 @@ tls_upstream_new(struct tls_upstream **out, const char *extra_ca_file, char *err
 	int saved;
 
 	*out = NULL;
-	ERR_clear_error();
 	u = calloc(1, sizeof(*u));
 	if (!u) {
 		ut_snprintf(err, errlen, "TLS upstream: %s", strerror(ENOMEM));
 		errno = ENOMEM;
 		return -1;
 	}
-	u->ctx = SSL_CTX_new(TLS_client_method());
-	if (!u->ctx || SSL_CTX_set_min_proto_version(u->ctx, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_alpn_protos(u->ctx, alpn_http11, sizeof(alpn_http11)) != 0) {
-		tls_err_set(err, errlen, "TLS upstream: creating the client context");
+	/* With an extra CA file the context is made now, so a bad file stops the start;
+	 * without one, on first use: a sandbox that never terminates pays no OpenSSL. */
+	if (extra_ca_file && upstream_make_ctx(u, extra_ca_file, err, errlen) == -1)
 		goto err_free_u;
-	}
-	if (extra_ca_file && upstream_load_ca(u->ctx, extra_ca_file, err, errlen) == -1)
-		goto err_free_u;
-	SSL_CTX_set_verify(u->ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_mode(u->ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-	                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* A server's FIN without close_notify is EOF: HTTP framing detects truncation. */
-	SSL_CTX_set_options(u->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
 	*out = u;
 	return 0;
 
@@ -123,6 +134,10 @@ tls_upstream_ssl(struct tls_upstream *u, const char *host, int fd, char *err, si
 	}
 	/* Parsing the system bundle costs ~30 ms: paid by the first terminated connection,
 	 * not by every sandbox start (most never open one). */
+	if (u->ctx == NULL && upstream_make_ctx(u, NULL, err, errlen) == -1) {
+		errno = EPROTO;
+		return NULL;
+	}
 	if (!u->system_loaded) {
 		if (SSL_CTX_set_default_verify_paths(u->ctx) != 1) {
 			tls_err_set(err, errlen, "TLS upstream: loading the system trust store");
