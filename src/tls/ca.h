@@ -1,9 +1,10 @@
 /*
  * tls/ca: the per-sandbox certificate authority that lets the proxy terminate TLS.
  *
- * At sandbox start the supervisor creates a fresh ECDSA P-256 CA (tls_ca_new); its
- * certificate (tls_ca_cert_pem) is installed in the sandbox's trust store, its private
- * key never leaves this process's memory. For each host the proxy terminates, a leaf
+ * At sandbox start a fresh ECDSA P-256 CA is made (tls_ca_new, or tls_ca_start/finish to
+ * make it in a child process beside the start-up); its certificate (tls_ca_cert_pem) is
+ * installed in the sandbox's trust store, its private key is only ever in the memory of
+ * the process that made it and of the supervisor that receives it. For each host the proxy terminates, a leaf
  * certificate (SAN = the host name or IP literal, signed by the CA) is minted on first use
  * and its server SSL_CTX cached, so a host costs one signature per sandbox, not one per
  * connection. All leaves share one P-256 key generated with the CA.
