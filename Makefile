@@ -34,7 +34,7 @@ REPLAY_BIN := $(patsubst fuzz/%.c,$(BUILD)/tests/replay_%,$(sort $(wildcard fuzz
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all run test test-asan check-unit install uninstall clean fuzz deps bench format
+.PHONY: all run test test-asan check-unit install uninstall clean fuzz deps bench format hardening
 
 all: $(BUILD)/agentcage $(UNIT_BIN) $(REPLAY_BIN) $(BENCH_BIN) $(HELPER_BIN)
 
@@ -112,6 +112,14 @@ fuzz: deps $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p fuzz/corpus/$$n; \
 	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/$$n || exit 1; done
+
+# The long forms of issue 7's standing attacks (docs/reliability.md, fuzz/README.md): the
+# load and fault scenarios (1,000,000 connections, 10,000 tunnels: ~10 min), then every
+# fuzz target for HARDENING_FUZZ_SECONDS each. `make test` runs the fast forms.
+HARDENING_FUZZ_SECONDS ?= 1800
+hardening: deps all
+	bash bench/faults $(BUILD)
+	$(MAKE) fuzz FUZZ_SECONDS=$(HARDENING_FUZZ_SECONDS)
 
 install: $(BUILD)/agentcage
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -3,6 +3,8 @@
 #include "proxy/conn_int.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <strings.h>
@@ -184,6 +186,14 @@ conn_reap(struct proxy_ctx *px)
 	while ((c = px->reap) != NULL) {
 		px->reap = c->next;
 		free(c);
+		px->freed++;
+	}
+	/* After a burst (thousands of tunnels, each ~25 KiB), give the freed heap back to
+	 * the system once nothing is open, instead of holding the peak for the sandbox's
+	 * life. */
+	if (px->nlive == 0 && px->freed >= CONN_TRIM_AFTER) {
+		malloc_trim(0);
+		px->freed = 0;
 	}
 }
 
@@ -541,9 +551,22 @@ static int
 conn_identify(struct conn *c)
 {
 	char why[ENGINE_REASON_MAX];
+	int probe;
 
 	if (c->px->ops.identify(c->px->ops.arg, &c->peer, &c->local, &c->who, why, sizeof(why)) ==
 	    -1) {
+		/* A lookup that failed because the proxy has no fd left to read /proc with is
+		 * an overload, not a verdict on the caller (refused all the same). */
+		probe = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+		if (probe == -1 && (errno == EMFILE || errno == ENFILE)) {
+			conn_reply(c, 503, RESPOND_OVERLOADED,
+				   "the proxy is out of file descriptors (%zu connections open); "
+				   "hint: retry later, or raise agentcage's RLIMIT_NOFILE",
+				   c->px->nlive);
+			return -1;
+		}
+		if (probe != -1)
+			close(probe);
 		conn_reply(c, 403, RESPOND_POLICY_DENIED, "caller identity: %s", why);
 		return -1;
 	}

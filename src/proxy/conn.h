@@ -47,6 +47,7 @@
 #define CONN_DIAL_MS    10000        /* one upstream connect(); the last -> 504 */
 #define CONN_IDLE_MS    (3600 * 1000) /* a relay with no byte either way -> closed */
 #define CONN_REPLY_MS   5000         /* writing our own response, then draining */
+#define CONN_TRIM_AFTER 1024         /* freed connections before malloc_trim() at idle */
 
 enum conn_state {
 	CS_HEAD = 0, /* reading the request head */
@@ -107,6 +108,7 @@ struct proxy_ctx {
 	size_t nlive;
 	struct conn *reap;      /* closed, freed by the reap timer */
 	long long reap_timer;
+	size_t freed;           /* connections freed since memory was last given back */
 	unsigned long long served, denied;
 };
 

@@ -28,6 +28,7 @@ struct proxy {
 	proxy_fatal_cb on_fatal;
 	void *fatal_arg;
 	bool failed;
+	bool pressured;                  /* warned about this EMFILE/ENOBUFS episode */
 	struct connwatch *watch;         /* proxy_watch(), or NULL: identity by scanning */
 };
 
@@ -186,8 +187,10 @@ proxy_pressure(struct proxy *p, int lfd, int err)
 {
 	int fd;
 
-	log_warnx("proxy: accept: %s; pausing new connections for %d ms (%zu open)",
-		  strerror(err), PROXY_ACCEPT_PAUSE_MS, p->ctx.nlive);
+	if (!p->pressured) /* once per episode; it ends with the next accepted connection */
+		log_warnx("proxy: accept: %s; pausing new connections for %d ms at a time "
+			  "(%zu open)", strerror(err), PROXY_ACCEPT_PAUSE_MS, p->ctx.nlive);
+	p->pressured = true;
 	ut_close(&p->reserve_fd);
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 		close(fd);
@@ -237,6 +240,7 @@ proxy_accept_cb(struct evloop *loop, int lfd, uint32_t events, void *data)
 			}
 			}
 		}
+		p->pressured = false;
 		if (p->ctx.nlive >= PROXY_MAX_CONNS) {
 			log_warnx("proxy: %d connections open; dropping a new one", PROXY_MAX_CONNS);
 			close(fd);
