@@ -5,11 +5,16 @@
  *  - canon_target never over-reads (the input is a heap copy of exact size) and its
  *    output is a fixed point: canonicalising the canonical path gives it back unchanged;
  *  - the canonical path holds no `//`, no `.`/`..` segment, only allowed bytes;
+ *  - noise does not change the canonical path: the canonical path rewritten with extra
+ *    `.`, `x/..` and empty segments, `;params`, bytes percent-encoded (either hex case)
+ *    and an absolute-form prefix canonicalises back to itself (choices seeded by the input);
  *  - canon_query_parse on the query never writes past its buffer;
  *  - glob_path_match agrees with a slow recursive reference matcher, using the bytes
  *    after a NUL in the input (or a fixed set of patterns) as the pattern.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +103,103 @@ check_canonical(const char *out, size_t len)
 	}
 }
 
+/* Deterministic choices for the noise check: xorshift seeded by an FNV-1a hash of the input. */
+static uint64_t
+noise_seed(const uint8_t *data, size_t size)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * 1099511628211u;
+	return h | 1;
+}
+
+static unsigned
+noise_pick(uint64_t *st, unsigned n)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return (unsigned)(*st % n);
+}
+
+/* Appends <s>[0..<n>) to <b> at *<len>; false when it would not fit. */
+static bool
+noise_put(char *b, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (cap - *len < n)
+		return false;
+	memcpy(b + *len, s, n);
+	*len += n;
+	return true;
+}
+
+/*
+ * Writes into <b> a noisy spelling of canonical path <out>[0..<len>): before each segment
+ * maybe "/.", "/x/.." or "/" (an empty segment), each literal byte maybe as %XX, each
+ * %XX maybe in lower case, each non-empty segment maybe followed by ";p=1", and maybe an
+ * absolute-form prefix. Returns its length, or 0 when it would not fit <cap>.
+ */
+static size_t
+noise_spell(const char *out, size_t len, uint64_t *st, char *b, size_t cap)
+{
+	static const char *const pre[] = {"", "", "/.", "/x/..", "/", "/%2e", "/x/%2E%2e"};
+	static const char hex[2][17] = {"0123456789ABCDEF", "0123456789abcdef"};
+	size_t n = 0;
+
+	if (noise_pick(st, 4) == 0 && !noise_put(b, cap, &n, "http://h.test", 13))
+		return 0;
+	for (size_t i = 0; i < len;) { /* out[i] == '/' */
+		size_t e = i + 1;
+		while (e < len && out[e] != '/')
+			e++;
+		const char *p = pre[noise_pick(st, sizeof(pre) / sizeof(pre[0]))];
+		if (!noise_put(b, cap, &n, p, strlen(p)) || !noise_put(b, cap, &n, "/", 1))
+			return 0;
+		for (size_t k = i + 1; k < e; k++) {
+			const char *h = hex[noise_pick(st, 2)];
+			char enc[3] = {'%', h[(unsigned char)out[k] >> 4], h[out[k] & 15]};
+			bool ok;
+			if (out[k] == '%') { /* an escape: keep it, maybe in the other hex case */
+				enc[1] = (char)(noise_pick(st, 2) ? out[k + 1] | 0x20 : out[k + 1]);
+				enc[2] = (char)(noise_pick(st, 2) ? out[k + 2] | 0x20 : out[k + 2]);
+				k += 2;
+				ok = noise_put(b, cap, &n, enc, 3);
+			} else if (noise_pick(st, 3) == 0) {
+				ok = noise_put(b, cap, &n, enc, 3);
+			} else {
+				ok = noise_put(b, cap, &n, out + k, 1);
+			}
+			if (!ok)
+				return 0;
+		}
+		if (e > i + 1 && noise_pick(st, 4) == 0 && !noise_put(b, cap, &n, ";p=1", 4))
+			return 0;
+		i = e;
+	}
+	return n;
+}
+
+/* The noisy spelling of <out> must canonicalise back to <out>. */
+static void
+check_noise(const char *out, size_t len, unsigned flags, uint64_t seed)
+{
+	static char noisy[CANON_MAX_PATH], back[CANON_OUT_MAX];
+	struct canon_result r;
+	uint64_t st = seed;
+	size_t n = noise_spell(out, len, &st, noisy, sizeof(noisy));
+
+	if (n == 0)
+		return;
+	if (canon_target(noisy, n, flags, back, sizeof(back), &r) == -1 || r.path_len != len ||
+	    memcmp(back, out, len) != 0) {
+		fprintf(stderr, "fuzz_canon: noisy \"%.*s\" canonicalises to \"%s\" (err %d), "
+				"not \"%.*s\"\n",
+			(int)n, noisy, back, (int)r.err, (int)len, out);
+		abort();
+	}
+}
+
 static const char *const patterns[] = {"/**", "/a/*", "/**/b", "/a/**/c",
                                        "**",  "/*/*", "/a?",   "/**/x*"};
 
@@ -122,6 +224,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (canon_target(t, tlen, flags, out, sizeof(out), &r) == 0) {
 		check_canonical(out, r.path_len);
+		check_noise(out, r.path_len, flags, noise_seed(data, size));
 		if (canon_target(out, r.path_len, flags, again, sizeof(again), &r2) == -1 ||
 		    strcmp(out, again) != 0)
 			abort();

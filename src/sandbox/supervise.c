@@ -63,6 +63,8 @@ sv_take_watch(struct supervisor *sv)
 	fd = pidfd == -1 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, num, 0);
 	if (pidfd != -1)
 		close(pidfd);
+	if (fd == -1 && errno == ESRCH)
+		return; /* init is gone, so is every process of its pid namespace: none to serve */
 	if (fd == -1) {
 		log_warn("taking the sandbox's connect-notify listener (fd %d of init)", (int)num);
 		sv_abort(sv, "the proxy could not watch the sandbox's connections");
