@@ -19,6 +19,23 @@ declog_time(char *when, size_t size)
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
+/* The members every line starts with: time, event, sandbox, pid (null when unknown),
+ * binary. */
+static void
+declog_head(struct json_obj *o, struct sbuf *b, const struct declog *l, const char *when,
+	    const char *event, pid_t pid, const char *binary)
+{
+	json_begin(o, b);
+	json_kv_str(o, "time", when);
+	json_kv_str(o, "event", event);
+	json_kv_str(o, "sandbox", l->sandbox);
+	if (pid > 0)
+		json_kv_int(o, "pid", pid);
+	else
+		json_kv_raw(o, "pid", "null");
+	json_kv_str(o, "binary", binary);
+}
+
 void
 declog_format(const struct declog *l, const struct declog_event *ev, struct sbuf *b)
 {
@@ -34,15 +51,7 @@ declog_format(const struct declog *l, const struct declog_event *ev, struct sbuf
 		json_str(&anc, ev->ancestors[i], strlen(ev->ancestors[i]));
 	}
 	sbuf_putc(&anc, ']');
-	json_begin(&o, b);
-	json_kv_str(&o, "time", when);
-	json_kv_str(&o, "event", "net");
-	json_kv_str(&o, "sandbox", l->sandbox);
-	if (ev->pid > 0)
-		json_kv_int(&o, "pid", ev->pid);
-	else
-		json_kv_raw(&o, "pid", "null");
-	json_kv_str(&o, "binary", ev->binary);
+	declog_head(&o, b, l, when, "net", ev->pid, ev->binary);
 	json_kv_raw(&o, "ancestors", sbuf_str(&anc));
 	json_kv_str(&o, "host", ev->host);
 	json_kv_int(&o, "port", ev->port);
@@ -172,15 +181,7 @@ declog_write_http(struct declog *l, const struct declog_http *ev)
 	if (l->fd < 0)
 		return 0;
 	declog_time(when, sizeof(when));
-	json_begin(&o, &b);
-	json_kv_str(&o, "time", when);
-	json_kv_str(&o, "event", "http");
-	json_kv_str(&o, "sandbox", l->sandbox);
-	if (ev->pid > 0)
-		json_kv_int(&o, "pid", ev->pid);
-	else
-		json_kv_raw(&o, "pid", "null");
-	json_kv_str(&o, "binary", ev->binary);
+	declog_head(&o, &b, l, when, "http", ev->pid, ev->binary);
 	json_kv_str(&o, "host", ev->host);
 	json_kv_int(&o, "port", ev->port);
 	json_kv_str(&o, "method", ev->method);
