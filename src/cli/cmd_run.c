@@ -80,7 +80,6 @@ struct run_ctx {
 	struct hosts hosts;
 	struct engine *eng;
 	struct proxy *px;  /* while the supervisor runs, for run_on_watch() */
-	struct tls_ca_job ca_job; /* the CA being made beside the start-up (r->tls) */
 	bool raw_tty;              /* the terminal is in raw mode: DENIED lines end "\r\n" */
 	bool proxy_failed;
 	char proxy_why[256];
@@ -464,22 +463,6 @@ run_check_upstream_ca(struct run_ctx *r)
 }
 
 /*
- * The sandbox's CA is made in a child process while the sandbox starts (tls/ca.h
- * tls_ca_start), so its cost overlaps the namespaces and mounts; its keys reach this
- * process only in run_prepare_tls(), after the clone. 0, or -1 after saying why.
- */
-static int
-run_start_ca(struct run_ctx *r)
-{
-	char err[RUN_ERR_LEN];
-
-	if (!r->tls || tls_ca_start(&r->ca_job, r->name, err, sizeof(err)) == 0)
-		return 0;
-	fprintf(stderr, "agentcage: run: %s\nhint: the sandbox was not started\n", err);
-	return -1;
-}
-
-/*
  * After the clone, before the proxy: the sandbox's CA (its private key only ever in this
  * process), its certificate sent to init, which installs it once its mounts are built;
  * then the TLS client context the proxy dials origins with. A policy that terminates
@@ -496,7 +479,7 @@ run_prepare_tls(struct run_ctx *r, int fd)
 			goto err_send;
 		return 0;
 	}
-	if (tls_ca_finish(&r->ca_job, &r->ca, err, sizeof(err)) == -1) {
+	if (tls_ca_new(&r->ca, r->name, err, sizeof(err)) == -1) {
 		fprintf(stderr, "agentcage: run: creating the sandbox's TLS CA: %s\nhint: the "
 				"policy has endpoints whose TLS the proxy terminates (protocol: rest); "
 				"the sandbox was not started\n", err);
@@ -737,7 +720,6 @@ run_release(struct run_ctx *r)
 	pty_close(&r->pty);
 	engine_free(r->eng);
 	r->eng = NULL;
-	tls_ca_abort(&r->ca_job); /* a maker never finished (the start failed first) */
 	tls_ca_free(r->ca);
 	r->ca = NULL;
 	tls_upstream_free(r->upstream);
@@ -754,7 +736,6 @@ cmd_run(int argc, char **argv)
 	int status = 1;
 
 	r->log.fd = r->pty.master = r->pty.slave = -1;
-	r->ca_job.pid = r->ca_job.fd = -1;
 	if (run_parse(argc, argv, &r->o) != 0) {
 		free(r);
 		return 2;
@@ -767,7 +748,7 @@ cmd_run(int argc, char **argv)
 	if ((status = run_check_upstream_ca(r)) != 0)
 		goto release;
 	status = 1;
-	if (run_resolve_paths(r) == -1 || run_start_ca(r) == -1 ||
+	if (run_resolve_paths(r) == -1 ||
 	    run_resolve_identity(r) == -1 || run_prepare_home(r) == -1 ||
 	    run_prepare_exec(r) == -1 || run_prepare_proxy(r) == -1 || run_open_log(r) == -1)
 		goto release;

@@ -10,9 +10,8 @@
  *   /run/agentcage/ca-bundle.crt  root, 0444: the host's system bundle + the CA
  * and ca-bundle.crt bind-mounted read-only (nosuid, nodev, noexec) over
  * /etc/ssl/certs/ca-certificates.crt when that path exists in the sandbox's view. The CA's
- * private key never reaches init or the command: a child of the supervisor makes the CA,
- * the supervisor receives it after the clone (tls/ca.h tls_ca_start/finish) and sends
- * only the certificate.
+ * private key never reaches init or the command: the supervisor creates the CA after the
+ * clone (tls/ca.h) and sends only the certificate.
  *
  * Wire format (supervisor -> init, on the pipe that then carries the seccomp filter,
  * house rule 12): a struct tlstrust_wire_hdr, then exactly hdr.len bytes of PEM. Always

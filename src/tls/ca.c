@@ -25,13 +25,7 @@
 #include "tls/ca.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdint.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
@@ -49,6 +43,7 @@
 #define TLS_CA_BUCKETS      2048 /* power of two, twice the cache: short chains */
 #define TLS_CA_SERIAL_BYTES 16   /* 128-bit serials (RFC 5280 §4.1.2.2 allows 20 octets) */
 #define TLS_CA_SESS_CACHE   1024 /* TLS 1.2 session-id cache entries: bounded memory */
+#define TLS_CA_PEM_MAX      4096 /* a P-256 CA certificate in PEM is ~700 bytes */
 #define SECS_PER_DAY        86400
 
 struct leaf_entry {
@@ -58,11 +53,6 @@ struct leaf_entry {
 };
 
 struct tls_ca {
-	/* tls_ca_finish(): the keys and certificate as received, turned into the objects
-	 * below by the first tls_ca_server_ssl() (OpenSSL's start-up is paid then, not at
-	 * sandbox start); wiped once used. NULL after tls_ca_new(). */
-	unsigned char *key_der, *leaf_key_der;
-	size_t key_der_len, leaf_key_der_len;
 	EVP_PKEY *key;             /* the CA's private key */
 	X509 *cert;                /* self-signed CA certificate */
 	char *pem;                 /* cert in PEM, NUL-terminated */
@@ -273,42 +263,6 @@ err_free_bio:
 	return -1;
 }
 
-/* An empty CA object with its leaf cache. NULL with <err> (ENOMEM). */
-static struct tls_ca *
-ca_alloc(char *err, size_t errlen)
-{
-	struct tls_ca *ca = calloc(1, sizeof(*ca));
-
-	if (ca)
-		ca->leaves = calloc(TLS_CA_CACHE_MAX, sizeof(*ca->leaves));
-	if (!ca || !ca->leaves) {
-		free(ca);
-		ut_snprintf(err, errlen, "TLS CA: %s", strerror(ENOMEM));
-		errno = ENOMEM;
-		return NULL;
-	}
-	for (size_t i = 0; i < TLS_CA_BUCKETS; i++)
-		ca->bucket[i] = -1;
-	return ca;
-}
-
-/* The template every leaf is copied from: issuer + the shared leaf key. */
-static int
-ca_make_leaf_tmpl(struct tls_ca *ca, time_t now, char *err, size_t errlen)
-{
-	ca->leaf_tmpl = X509_new();
-	if (!ca->leaf_tmpl || X509_set_version(ca->leaf_tmpl, X509_VERSION_3) != 1 ||
-	    X509_set_issuer_name(ca->leaf_tmpl, X509_get_subject_name(ca->cert)) != 1 ||
-	    X509_set_pubkey(ca->leaf_tmpl, ca->leaf_key) != 1 ||
-	    /* placeholders, replaced in each leaf: X509_dup needs an encodable cert */
-	    cert_set_basics(ca->leaf_tmpl, now, now) == -1 ||
-	    X509_sign(ca->leaf_tmpl, ca->key, EVP_sha256()) <= 0) {
-		tls_err_set(err, errlen, "TLS CA: preparing the leaf template");
-		return -1;
-	}
-	return 0;
-}
-
 int
 tls_ca_new(struct tls_ca **out, const char *sandbox, char *err, size_t errlen)
 {
@@ -323,15 +277,34 @@ tls_ca_new(struct tls_ca **out, const char *sandbox, char *err, size_t errlen)
 		return -1;
 	}
 	ERR_clear_error();
-	if ((ca = ca_alloc(err, errlen)) == NULL)
+	ca = calloc(1, sizeof(*ca));
+	if (ca)
+		ca->leaves = calloc(TLS_CA_CACHE_MAX, sizeof(*ca->leaves));
+	if (!ca || !ca->leaves) {
+		free(ca);
+		ut_snprintf(err, errlen, "TLS CA: %s", strerror(ENOMEM));
+		errno = ENOMEM;
 		return -1;
+	}
+	for (size_t i = 0; i < TLS_CA_BUCKETS; i++)
+		ca->bucket[i] = -1;
 	ca->key = keygen_p256(err, errlen, "TLS CA: generating the P-256 CA key");
 	if (!ca->key)
 		goto err_free_ca;
 	ca->leaf_key = keygen_p256(err, errlen, "TLS CA: generating the P-256 leaf key");
 	if (!ca->leaf_key || ca_make_cert(ca, sandbox, now, err, errlen) == -1 ||
-	    ca_make_pem(ca, err, errlen) == -1 || ca_make_leaf_tmpl(ca, now, err, errlen) == -1)
+	    ca_make_pem(ca, err, errlen) == -1)
 		goto err_free_ca;
+	ca->leaf_tmpl = X509_new();
+	if (!ca->leaf_tmpl || X509_set_version(ca->leaf_tmpl, X509_VERSION_3) != 1 ||
+	    X509_set_issuer_name(ca->leaf_tmpl, X509_get_subject_name(ca->cert)) != 1 ||
+	    X509_set_pubkey(ca->leaf_tmpl, ca->leaf_key) != 1 ||
+	    /* placeholders, replaced in each leaf: X509_dup needs an encodable cert */
+	    cert_set_basics(ca->leaf_tmpl, now, now) == -1 ||
+	    X509_sign(ca->leaf_tmpl, ca->key, EVP_sha256()) <= 0) {
+		tls_err_set(err, errlen, "TLS CA: preparing the leaf template");
+		goto err_free_ca;
+	}
 	*out = ca;
 	return 0;
 
@@ -342,193 +315,11 @@ err_free_ca:
 	return -1;
 }
 
-/* --- made in a child process (tls_ca_start / tls_ca_finish) --- */
-
-/* One length-prefixed part of the child's answer. -1 (EPIPE: the child died). */
-static int
-job_put(int fd, const void *p, uint32_t len)
-{
-	return ut_write_all(fd, &len, sizeof(len)) == -1 || ut_write_all(fd, p, len) == -1 ? -1 : 0;
-}
-
-/* The child: makes the CA, sends its keys (DER) and certificate (PEM), never returns. */
-_Noreturn static void
-job_child(int fd, const char *sandbox)
-{
-	char err[512];
-	struct tls_ca *ca;
-	unsigned char *k = NULL, *lk = NULL;
-	int kl, lkl;
-
-	if (tls_ca_new(&ca, sandbox, err, sizeof(err)) == -1) {
-		uint32_t fail = UINT32_MAX;
-
-		(void)!ut_write_all(fd, &fail, sizeof(fail));
-		(void)!job_put(fd, err, (uint32_t)strlen(err));
-		_exit(1);
-	}
-	kl = i2d_PrivateKey(ca->key, &k);
-	lkl = i2d_PrivateKey(ca->leaf_key, &lk);
-	if (kl <= 0 || lkl <= 0 || job_put(fd, k, (uint32_t)kl) == -1 ||
-	    job_put(fd, lk, (uint32_t)lkl) == -1 ||
-	    job_put(fd, ca->pem, (uint32_t)strlen(ca->pem)) == -1)
-		_exit(1);
-	_exit(0); /* this process's copy of the keys dies with it */
-}
-
-int
-tls_ca_start(struct tls_ca_job *job, const char *sandbox, char *err, size_t errlen)
-{
-	int p[2];
-
-	job->pid = -1;
-	job->fd = -1;
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		ut_snprintf(err, errlen, "TLS CA: pipe: %s", strerror(errno));
-		return -1;
-	}
-	job->pid = fork();
-	if (job->pid == -1) {
-		ut_snprintf(err, errlen, "TLS CA: fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (job->pid == 0) {
-		close(p[0]);
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		job_child(p[1], sandbox);
-	}
-	close(p[1]);
-	job->fd = p[0];
-	return 0;
-}
-
-/* One length-prefixed part, malloc'd and NUL-terminated, at most <max> bytes. */
-static unsigned char *
-job_get(int fd, size_t max, size_t *len)
-{
-	uint32_t n;
-	unsigned char *b;
-
-	if (ut_read_full(fd, &n, sizeof(n)) == -1)
-		return NULL;
-	if (n > max) {
-		errno = EPROTO;
-		return NULL;
-	}
-	if ((b = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	if (ut_read_full(fd, b, n) == -1) {
-		free(b);
-		return NULL;
-	}
-	b[n] = '\0';
-	*len = n;
-	return b;
-}
-
-void
-tls_ca_abort(struct tls_ca_job *job)
-{
-	if (job->pid > 0) {
-		kill(job->pid, SIGKILL);
-		(void)waitpid(job->pid, NULL, 0);
-	}
-	job->pid = -1;
-	ut_close(&job->fd);
-}
-
-int
-tls_ca_finish(struct tls_ca_job *job, struct tls_ca **out, char *err, size_t errlen)
-{
-	struct tls_ca *ca = NULL;
-	uint32_t first;
-	size_t plen = 0;
-	int status = 0;
-
-	*out = NULL;
-	if (ut_read_full(job->fd, &first, sizeof(first)) == -1)
-		goto err_io;
-	if (first == UINT32_MAX) {	/* the child failed and says why */
-		unsigned char *why = job_get(job->fd, 1024, &plen);
-
-		ut_snprintf(err, errlen, "%s", why ? (char *)why : "TLS CA: the CA maker failed");
-		free(why);
-		tls_ca_abort(job);
-		errno = EPROTO;
-		return -1;
-	}
-	if (first > TLS_CA_DER_MAX || (ca = ca_alloc(err, errlen)) == NULL)
-		goto err_io;
-	ca->key_der_len = first;
-	if ((ca->key_der = malloc(first)) == NULL ||
-	    ut_read_full(job->fd, ca->key_der, first) == -1 ||
-	    (ca->leaf_key_der = job_get(job->fd, TLS_CA_DER_MAX, &ca->leaf_key_der_len)) == NULL ||
-	    (ca->pem = (char *)job_get(job->fd, TLS_CA_PEM_MAX, &plen)) == NULL)
-		goto err_io;
-	if (waitpid(job->pid, &status, 0) == job->pid)
-		job->pid = -1;
-	tls_ca_abort(job);	/* closes the pipe; the child has already gone */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		ut_snprintf(err, errlen, "TLS CA: the CA maker ended abnormally");
-		tls_ca_free(ca);
-		errno = EPROTO;
-		return -1;
-	}
-	*out = ca;
-	return 0;
-
-err_io:
-	ut_snprintf(err, errlen, "TLS CA: receiving the CA from its maker: %s",
-		    strerror(errno ? errno : EPROTO));
-	tls_ca_free(ca);
-	tls_ca_abort(job);
-	return -1;
-}
-
-/* First use of a CA from tls_ca_finish(): its objects from the received bytes, which
- * are then wiped. 0 / -1 with <err>. */
-static int
-ca_materialize(struct tls_ca *ca, char *err, size_t errlen)
-{
-	const unsigned char *p;
-	BIO *b;
-
-	if (ca->key != NULL)
-		return 0;
-	p = ca->key_der;
-	ca->key = d2i_AutoPrivateKey(NULL, &p, (long)ca->key_der_len);
-	p = ca->leaf_key_der;
-	ca->leaf_key = d2i_AutoPrivateKey(NULL, &p, (long)ca->leaf_key_der_len);
-	b = BIO_new_mem_buf(ca->pem, -1);
-	ca->cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	BIO_free(b);
-	OPENSSL_clear_free(ca->key_der, ca->key_der_len);
-	OPENSSL_clear_free(ca->leaf_key_der, ca->leaf_key_der_len);
-	ca->key_der = ca->leaf_key_der = NULL;
-	if (!ca->key || !ca->leaf_key || !ca->cert) {
-		tls_err_set(err, errlen, "TLS CA: loading the CA made at start");
-		return -1;
-	}
-	ca->not_after = time(NULL) + (time_t)TLS_CA_VALIDITY_DAYS * 86400;
-	{
-		const ASN1_TIME *na = X509_get0_notAfter(ca->cert);
-		struct tm tm;
-
-		if (na != NULL && ASN1_TIME_to_tm(na, &tm) == 1)
-			ca->not_after = timegm(&tm);
-	}
-	return ca_make_leaf_tmpl(ca, time(NULL), err, errlen);
-}
-
 void
 tls_ca_free(struct tls_ca *ca)
 {
 	if (!ca)
 		return;
-	OPENSSL_clear_free(ca->key_der, ca->key_der_len);
-	OPENSSL_clear_free(ca->leaf_key_der, ca->leaf_key_der_len);
 	if (ca->leaves)
 		for (size_t i = 0; i < TLS_CA_CACHE_MAX; i++)
 			SSL_CTX_free(ca->leaves[i].ctx);
@@ -753,8 +544,6 @@ tls_ca_server_ssl(struct tls_ca *ca, const char *host, int fd, char *err, size_t
 		errno = EINVAL;
 		return NULL;
 	}
-	if (ca_materialize(ca, err, errlen) == -1)
-		return NULL;
 	ctx = cache_lookup(ca, h.name);
 	if (!ctx)
 		ctx = leaf_mint(ca, &h, err, errlen);

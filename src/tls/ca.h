@@ -1,10 +1,9 @@
 /*
  * tls/ca: the per-sandbox certificate authority that lets the proxy terminate TLS.
  *
- * At sandbox start a fresh ECDSA P-256 CA is made (tls_ca_new, or tls_ca_start/finish to
- * make it in a child process beside the start-up); its certificate (tls_ca_cert_pem) is
- * installed in the sandbox's trust store, its private key is only ever in the memory of
- * the process that made it and of the supervisor that receives it. For each host the proxy terminates, a leaf
+ * At sandbox start the supervisor creates a fresh ECDSA P-256 CA (tls_ca_new); its
+ * certificate (tls_ca_cert_pem) is installed in the sandbox's trust store, its private
+ * key never leaves this process's memory. For each host the proxy terminates, a leaf
  * certificate (SAN = the host name or IP literal, signed by the CA) is minted on first use
  * and its server SSL_CTX cached, so a host costs one signature per sandbox, not one per
  * connection. All leaves share one P-256 key generated with the CA.
@@ -20,7 +19,6 @@
 #define AGENTCAGE_TLS_CA_H
 
 #include <stddef.h>
-#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -40,16 +38,6 @@
 
 struct tls_ca;
 
-/* Bounds of what tls_ca_finish() accepts from the CA maker. */
-#define TLS_CA_DER_MAX 4096
-#define TLS_CA_PEM_MAX 4096 /* a P-256 CA certificate in PEM is ~700 bytes */
-
-/* A CA being made in a child process (tls_ca_start). */
-struct tls_ca_job {
-	pid_t pid;	/* the maker, -1 once reaped */
-	int fd;		/* read end of its pipe */
-};
-
 /*
  * Creates a fresh ECDSA P-256 CA for sandbox <sandbox> (any string; the CN is
  * "agentcage sandbox <sandbox> CA", truncated to TLS_CA_CN_MAX), random 128-bit serial,
@@ -57,20 +45,6 @@ struct tls_ca_job {
  * (ENOMEM, EINVAL for a NULL name, EPROTO for an OpenSSL failure) and <err> filled.
  */
 int tls_ca_new(struct tls_ca **out, const char *sandbox, char *err, size_t errlen);
-
-/*
- * The same CA made beside the caller's own start-up: tls_ca_start() forks a child that
- * runs tls_ca_new() and sends back the two private keys (DER) and the certificate (PEM)
- * over a pipe; tls_ca_finish() reads them (blocking) and reaps the child. The keys exist
- * in the caller's memory only from tls_ca_finish() on, so the supervisor calls it after
- * cloning the sandbox's init; they are parsed (OpenSSL's start-up, ~5 ms) by the first
- * tls_ca_server_ssl(), not at start. tls_ca_cert_pem() works right after finish.
- * tls_ca_abort() kills and reaps a child not finished (idempotent). 0 / -1 with errno
- * and <err> (the child's own message when it failed).
- */
-int tls_ca_start(struct tls_ca_job *job, const char *sandbox, char *err, size_t errlen);
-int tls_ca_finish(struct tls_ca_job *job, struct tls_ca **out, char *err, size_t errlen);
-void tls_ca_abort(struct tls_ca_job *job);
 
 /* Frees the CA, its key, the leaf key and the cache. NULL ok. */
 void tls_ca_free(struct tls_ca *ca);

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -489,55 +488,6 @@ test_ssl_outlives_ca(void)
 	SSL_free(s);
 }
 
-/* The CA made in a child (tls_ca_start/finish): same certificate shape, working leaves,
- * and the child is reaped; a maker that fails says why through finish. */
-static void
-test_ca_job(void)
-{
-	struct tls_ca_job job;
-	struct tls_ca *ca = NULL;
-	struct pair pr;
-	char err[256];
-	X509 *x;
-
-	T_OK(tls_ca_start(&job, "forked", err, sizeof(err)) == 0 && job.pid > 0,
-	     "tls_ca_start forks the maker");
-	T_OK(tls_ca_finish(&job, &ca, err, sizeof(err)) == 0 && ca != NULL,
-	     "tls_ca_finish receives the CA (%s)", ca ? "ok" : err);
-	T_OK(job.pid == -1 && job.fd == -1, "the maker is reaped and its pipe closed");
-	if (ca == NULL)
-		return;
-	x = pem_to_x509(tls_ca_cert_pem(ca));
-	T_OK(x != NULL && X509_check_ca(x) == 1, "the received certificate is a CA");
-	{
-		char cn[128] = "";
-
-		if (x)
-			X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
-						  sizeof(cn));
-		T_CONTAINS(cn, "forked", "its CN names the sandbox");
-	}
-	X509_free(x);
-	T_OK(tls_ca_leaves_minted(ca) == 0, "nothing is minted (nor parsed) before first use");
-	{
-		SSL_CTX *cctx = client_ctx(ca, NULL, 0);
-
-		T_OK(pair_run(&pr, ca, "github.com", cctx, "github.com", NULL) == 0,
-		     "a leaf from the received keys verifies against the received CA");
-		pair_free(&pr);
-		SSL_CTX_free(cctx);
-	}
-	tls_ca_free(ca);
-
-	T_OK(tls_ca_start(&job, NULL, err, sizeof(err)) == 0, "a maker given no name");
-	T_OK(tls_ca_finish(&job, &ca, err, sizeof(err)) == -1 && ca == NULL,
-	     "its failure reaches finish");
-	T_CONTAINS(err, "no sandbox name", "with the maker's own message");
-	T_OK(job.pid == -1 && job.fd == -1, "and the maker is reaped");
-	tls_ca_abort(&job);
-	T_OK(1, "tls_ca_abort after finish is harmless");
-}
-
 int
 main(void)
 {
@@ -556,6 +506,5 @@ main(void)
 	tls_ca_free(ca);
 	test_eviction();
 	test_ssl_outlives_ca();
-	test_ca_job();
 	return t_done();
 }
