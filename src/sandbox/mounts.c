@@ -173,9 +173,10 @@ mounts_under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-/* Step 4. */
+/* The sandbox's own /proc (this pid namespace's), private /tmp and empty /run, in the
+ * new root; both views start with them. */
 static int
-mounts_add_own(const struct mounts_config *c, char *err, size_t errlen)
+mounts_add_proc_tmp_run(char *err, size_t errlen)
 {
 	if (mkdir("/proc", 0555) == -1)
 		return mounts_fail(err, errlen, "mkdir", "/proc");
@@ -189,6 +190,15 @@ mounts_add_own(const struct mounts_config *c, char *err, size_t errlen)
 		return mounts_fail(err, errlen, "mkdir", "/run");
 	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") == -1)
 		return mounts_fail(err, errlen, "mount tmpfs on", "/run");
+	return 0;
+}
+
+/* Step 4. */
+static int
+mounts_add_own(const struct mounts_config *c, char *err, size_t errlen)
+{
+	if (mounts_add_proc_tmp_run(err, errlen) == -1)
+		return -1;
 	if (mounts_bind_host(c->home, MOUNTS_HOME, err, errlen) == -1)
 		return -1;
 	/* A workdir under the host's /tmp would be hidden by the private /tmp. The private
@@ -627,18 +637,8 @@ mounts_add_own_listed(const struct mounts_config *c, int oldroot, char *err, siz
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	int src, rc;
 
-	if (mkdir("/proc", 0555) == -1)
-		return mounts_fail(err, errlen, "mkdir", "/proc");
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
-		return mounts_fail(err, errlen, "mount proc on", "/proc");
-	if (mkdir("/tmp", 01777) == -1)
-		return mounts_fail(err, errlen, "mkdir", "/tmp");
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == -1)
-		return mounts_fail(err, errlen, "mount tmpfs on", "/tmp");
-	if (mkdir("/run", 0755) == -1)
-		return mounts_fail(err, errlen, "mkdir", "/run");
-	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") == -1)
-		return mounts_fail(err, errlen, "mount tmpfs on", "/run");
+	if (mounts_add_proc_tmp_run(err, errlen) == -1)
+		return -1;
 	/* The home is the caller's choice (root's): its links are followed, inside the host's root. */
 	if ((src = (int)syscall(SYS_openat2, oldroot, c->home, &how, sizeof(how))) == -1)
 		return mounts_fail(err, errlen, "open the home", c->home);
