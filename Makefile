@@ -7,7 +7,7 @@ BUILD   ?= build
 CC      ?= cc
 SAN     ?=
 
-PKGS      := yaml-0.1 libseccomp libssl libcrypto
+PKGS      := yaml-0.1 libseccomp libssl libcrypto jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -532,10 +532,13 @@ cmd_policy(int argc, char **argv)
 	        {"default", policy_default},
 	        {"check", policy_check},
 	        {"explain", policy_explain},
+	        {"get", cmd_policy_get},
+	        {"set", cmd_policy_set},
+	        {"suggest", cmd_policy_suggest},
 	};
 
 	if (argc < 2) {
-		fprintf(stderr, "agentcage: policy: which one: default, check or explain?\n"
+		fprintf(stderr, "agentcage: policy: which one: default, check, explain, get, set or suggest?\n"
 		                "hint: agentcage help policy\n");
 		return EXIT_USAGE;
 	}
@@ -547,7 +550,7 @@ cmd_policy(int argc, char **argv)
 			return subs[i].fn(argc - 1, argv + 1);
 	fprintf(stderr,
 	        "agentcage: policy: unknown sub-command '%s'\n"
-	        "hint: agentcage policy default|check|explain (agentcage help policy)\n",
+	        "hint: agentcage policy default|check|explain|get|set|suggest (agentcage help policy)\n",
 	        argv[1]);
 	return EXIT_USAGE;
 }

@@ -9,9 +9,13 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } commands[] = {
+	{ "exec", cmd_exec },
+	{ "logs", cmd_logs },
 	{ "policy", cmd_policy },
+	{ "ps", cmd_ps },
 	{ "run", cmd_run },
 	{ "setup", cmd_setup },
+	{ "stop", cmd_stop },
 };
 
 int

@@ -1,0 +1,20 @@
+/* cmd_policy_live.c: stub until its helper fills it in. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int
+cmd_policy_get(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "agentcage: %s: not built yet\n", argv[0]);
+	return 1;
+}
+
+int
+cmd_policy_set(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "agentcage: %s: not built yet\n", argv[0]);
+	return 1;
+}
