@@ -1,12 +1,17 @@
 /* sandbox/init: pid 1 of the sandbox (contract in init.h). */
 #include "sandbox/init.h"
 
+#include <poll.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
+#include "sandbox/init_int.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
@@ -122,6 +127,8 @@ init_build(const struct spawn_plan *plan, struct ll_ruleset *rs, struct sc_filte
 	struct sbuf summary = { 0 };
 
 	close(plan->filter_wfd); /* the supervisor's end: EOF must reach us if it gives up */
+	if (plan->exec_channel)
+		close(plan->exec_fds[0]); /* the supervisor's end of the exec channel */
 	/* The supervisor is gone -> the whole sandbox goes (init's death kills the pid ns). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		init_die("init: PR_SET_PDEATHSIG failed");
@@ -167,9 +174,10 @@ init_forward(pid_t cmd, int sig)
 		kill(cmd, sig);
 }
 
-/* Reaps every child that has exited; true once <cmd> is among them (*<status> set). */
+/* Reaps every child that has exited, reporting exec'd ones; true once <cmd> is among
+ * them (*<status> set). */
 static bool
-init_reap(pid_t cmd, int *status)
+init_reap(pid_t cmd, struct init_exec *ie, int *status)
 {
 	bool done = false;
 	pid_t pid;
@@ -179,36 +187,58 @@ init_reap(pid_t cmd, int *status)
 		if (pid == cmd) {
 			*status = st;
 			done = true;
+		} else {
+			init_exec_reaped(ie, pid, st); /* else an orphan the command left */
 		}
 	}
 	return done;
 }
 
-/* Waits for <cmd>; forwards signals meanwhile. Returns its wait status. */
+/* One signal from init's signalfd: reap on SIGCHLD, else forward to the command. True
+ * once the command has exited (*<status> set). */
+static bool
+init_on_signal(int sfd, pid_t cmd, struct init_exec *ie, int *status)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(sfd, &si, sizeof(si));
+
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return false;
+	if (n != (ssize_t)sizeof(si))
+		init_die("init: reading signalfd failed");
+	if (si.ssi_signo == SIGCHLD)
+		return init_reap(cmd, ie, status);
+	init_forward(cmd, (int)si.ssi_signo);
+	return false;
+}
+
+/* Waits for <cmd>; forwards signals and serves exec requests meanwhile. Returns its
+ * wait status. */
 static int
-init_wait(pid_t cmd)
+init_wait(pid_t cmd, struct init_exec *ie)
 {
 	sigset_t set;
-	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
 	int sfd, status = 0;
 
 	spawn_signal_set(&set); /* blocked since before clone(): nothing was lost */
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		init_die("init: signalfd failed");
-	if (init_reap(cmd, &status)) /* it may be gone already */
+	if (init_reap(cmd, ie, &status)) /* it may be gone already */
 		return status;
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	for (;;) {
-		ssize_t n = read(sfd, &si, sizeof(si));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof(si))
-			init_die("init: reading signalfd failed");
-		if (si.ssi_signo == SIGCHLD) {
-			if (init_reap(cmd, &status))
-				return status;
-		} else {
-			init_forward(cmd, (int)si.ssi_signo);
+		pfd[1] = (struct pollfd){ .fd = ie->chan, .events = POLLIN }; /* -1: ignored */
+		if (poll(pfd, NELEM(pfd), -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			init_die("init: poll failed");
 		}
+		/* Requests first: a START queued before the command's exit is still answered. */
+		if (pfd[1].revents != 0)
+			init_exec_serve(ie);
+		if (pfd[0].revents != 0 && init_on_signal(sfd, cmd, ie, &status))
+			return status;
 	}
 }
 
@@ -228,22 +258,30 @@ init_child_main(void *p)
 }
 
 /*
- * Starts the command child the way posix_spawn(3) does: clone(CLONE_VM | CLONE_VFORK) on
+ * Starts the command child (or an exec'd process) the way posix_spawn(3) does: clone(CLONE_VM | CLONE_VFORK) on
  * a separate stack, so init's address space is not copied (a fork would copy its page
  * tables and then take a copy-on-write fault for each page either side writes) and init
  * sleeps until the child's execve (or exit). The child runs spawn_exec_command() only:
  * no allocation, no stdio buffers, nothing init relies on is written. Returns its pid
  * or -1 with errno.
  */
-static pid_t
-init_spawn_command(const struct spawn_plan *plan, const struct ll_ruleset *rs)
+pid_t
+init_spawn(const struct spawn_plan *plan, const struct ll_ruleset *rs)
 {
 	struct init_child_arg a = { .plan = plan, .rs = *rs };
 	/* On init's own stack, as vfork(2) would: init is asleep until the execve, and a
 	 * stack inside the thread's known bounds keeps the sanitizers' stack checks valid. */
 	_Alignas(16) char stack[INIT_CHILD_STACK];
 
-	return clone(init_child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	pid_t pid = clone(init_child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+
+#ifdef __SANITIZE_ADDRESS__
+	/* The child's frames poisoned their redzones in this buffer's shadow and, having
+	 * exec'd instead of returning, never cleared them: init's later, deeper frames
+	 * (serving exec requests) would be reported as overflows. */
+	ASAN_UNPOISON_MEMORY_REGION(stack, sizeof(stack));
+#endif
+	return pid;
 }
 
 _Noreturn void
@@ -252,6 +290,7 @@ init_main(const struct spawn_plan *plan)
 	struct spawn_plan p = *plan;
 	struct sc_filter filter;
 	struct ll_ruleset rs;
+	struct init_exec ie;
 	int32_t status;
 	pid_t cmd;
 
@@ -259,15 +298,21 @@ init_main(const struct spawn_plan *plan)
 	rs.fd = -1;
 	init_build(plan, &rs, &filter);
 	p.seccomp = &filter;
-	if ((cmd = init_spawn_command(&p, &rs)) == -1)
+	if ((cmd = init_spawn(&p, &rs)) == -1)
 		init_die("init: starting the command failed");
-	landlock_release(&rs);
-	seccomp_filter_release(&filter);
+	/* With an exec channel the ruleset and the filter stay: every exec'd process gets
+	 * exactly the command's confinement from them. */
+	if (!plan->exec_channel) {
+		landlock_release(&rs);
+		seccomp_filter_release(&filter);
+	}
 	if (plan->pty_slave >= 0)
 		close(plan->pty_slave); /* the command holds it; its last close gives the master EIO */
-	status = init_wait(cmd);
+	init_exec_setup(&ie, &p, &rs, plan->exec_channel ? plan->exec_fds[1] : -1);
+	status = init_wait(cmd, &ie);
 	init_send(plan->report_fd, INIT_MSG_EXIT, &status, sizeof(status));
-	/* Our own status tells the same story for a supervisor that missed the message. */
+	/* Our own status tells the same story for a supervisor that missed the message. The
+	 * exec'd processes die with this pid namespace; the supervisor completes them. */
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));

@@ -2,7 +2,16 @@
  * sandbox/init: pid 1 of the sandbox. Builds the sandbox from the inside (hostname, lo,
  * mounts, Landlock preparation against the sandbox's own view of the paths), forks the
  * command, forwards signals to the command's process group, reaps every orphan, and
- * reports to the supervisor over a pipe; exits when the command has exited.
+ * reports to the supervisor over a pipe; exits when the command has exited (the pid
+ * namespace then ends every other process of the sandbox).
+ *
+ * Exec (plan->exec_channel, sandbox/execmsg.h): init keeps the prepared Landlock ruleset
+ * and the seccomp filter after the command starts, and starts each requested process
+ * the way it started the command (spawn_exec_command() with the same plan: identity,
+ * no_new_privs, Landlock, seccomp, environment, workdir; init's own connect-notify filter
+ * is inherited), tracks it, forwards signals to its process group, and reports its
+ * start and exit on the channel (init_int.h, init_exec.c). Nothing of this runs before
+ * the command has started.
  *
  * Privileges: init stays root in the sandbox's namespaces (it must kill and reap whatever
  * the command leaves behind) but is not dumpable. The command cannot reach it: it runs as

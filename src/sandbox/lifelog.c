@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "util/sbuf.h"
@@ -42,6 +43,15 @@ lifelog_begin(struct json_obj *o, struct sbuf *b, const char *event)
 	json_begin(o, b);
 	json_kv_str(o, "time", when);
 	json_kv_str(o, "event", event);
+}
+
+/* The members every line of a running sandbox starts with. */
+static void
+lifelog_head(struct json_obj *o, struct sbuf *b, const char *event, const char *name, pid_t pid)
+{
+	lifelog_begin(o, b, event);
+	json_kv_str(o, "name", name);
+	json_kv_int(o, "pid", pid);
 }
 
 static int
@@ -119,6 +129,22 @@ lifelog_write_start(struct lifelog *l, const struct lifelog_start *s)
 	return lifelog_emit(l, &b);
 }
 
+/* "exit_code" and "signal" (+ "signal_name"): the one that applies, the other null. */
+static void
+lifelog_code_signal(struct json_obj *o, int exit_code, int sig)
+{
+	if (exit_code >= 0)
+		json_kv_int(o, "exit_code", exit_code);
+	else
+		json_kv_raw(o, "exit_code", "null");
+	if (sig > 0) {
+		json_kv_int(o, "signal", sig);
+		json_kv_str(o, "signal_name", sigabbrev_np(sig));
+	} else {
+		json_kv_raw(o, "signal", "null");
+	}
+}
+
 int
 lifelog_write_exit(struct lifelog *l, const struct lifelog_exit *x)
 {
@@ -130,18 +156,67 @@ lifelog_write_exit(struct lifelog *l, const struct lifelog_exit *x)
 	json_kv_int(&o, "pid", x->pid);
 	json_kv_bool(&o, "started", x->started);
 	json_kv_int(&o, "status", x->status);
-	if (x->exit_code >= 0)
-		json_kv_int(&o, "exit_code", x->exit_code);
-	else
-		json_kv_raw(&o, "exit_code", "null");
-	if (x->signal > 0) {
-		json_kv_int(&o, "signal", x->signal);
-		json_kv_str(&o, "signal_name", sigabbrev_np(x->signal));
-	} else {
-		json_kv_raw(&o, "signal", "null");
-	}
+	lifelog_code_signal(&o, x->exit_code, x->signal);
 	json_kv_int(&o, "duration_ms", x->duration_ms);
 	json_kv_bool(&o, "timed_out", x->timed_out);
+	json_end(&o);
+	return lifelog_emit(l, &b);
+}
+
+int
+lifelog_write_exec(struct lifelog *l, const struct lifelog_exec *e)
+{
+	struct sbuf b = { 0 }, argv = { 0 };
+	struct json_obj o;
+
+	lifelog_argv(&argv, e->argv);
+	lifelog_head(&o, &b, "exec", e->name, e->pid);
+	json_kv_int(&o, "exec_id", e->id);
+	json_kv_int(&o, "sandbox_pid", e->sandbox_pid);
+	json_kv_raw(&o, "command", sbuf_str(&argv));
+	json_kv_bool(&o, "tty", e->tty);
+	json_end(&o);
+	sbuf_free(&argv);
+	return lifelog_emit(l, &b);
+}
+
+int
+lifelog_write_exec_exit(struct lifelog *l, const struct lifelog_exec_exit *x)
+{
+	struct sbuf b = { 0 };
+	struct json_obj o;
+	const int st = x->wait_status;
+	const int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	const int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+
+	lifelog_head(&o, &b, "exec_exit", x->name, x->pid);
+	json_kv_int(&o, "exec_id", x->id);
+	json_kv_int(&o, "sandbox_pid", x->sandbox_pid);
+	json_kv_int(&o, "status", sig ? 128 + sig : code);
+	lifelog_code_signal(&o, code, sig);
+	json_kv_int(&o, "duration_ms", x->duration_ms);
+	json_end(&o);
+	return lifelog_emit(l, &b);
+}
+
+int
+lifelog_write_policy(struct lifelog *l, const struct lifelog_policy *p)
+{
+	struct sbuf b = { 0 };
+	struct json_obj o;
+	char hex[SHA256_HEX_LEN];
+
+	lifelog_head(&o, &b, "policy", p->name, p->pid);
+	json_kv_int(&o, "generation", (long long)p->generation);
+	json_kv_str(&o, "source", p->source);
+	if (p->policy_sha256 != NULL) {
+		sha256_hex(p->policy_sha256, hex);
+		json_kv_str(&o, "policy_sha256", hex);
+	} else {
+		json_kv_raw(&o, "policy_sha256", "null");
+	}
+	json_kv_str(&o, "result", p->loaded ? "loaded" : "refused");
+	json_kv_str(&o, "reason", p->reason);
 	json_end(&o);
 	return lifelog_emit(l, &b);
 }

@@ -72,22 +72,46 @@ spawn_die_errno(const char *step, const char *what, const char *hint)
 }
 
 /* Own session with the PTY as controlling terminal (job control), or own process group so
- * a forwarded signal reaches the command and everything it started. */
+ * a forwarded signal reaches the command and everything it started. <tty> is the slave
+ * or -1. */
 static void
-spawn_set_session(int slave)
+spawn_set_session(int tty)
 {
-	if (slave < 0) {
+	if (tty < 0) {
 		if (setpgid(0, 0) == -1)
 			spawn_die_errno("session", "setpgid", NULL);
 		return;
 	}
 	if (setsid() == -1)
 		spawn_die_errno("session", "setsid", NULL);
-	if (ioctl(slave, TIOCSCTTY, 0) == -1)
-		spawn_die_errno("session", "TIOCSCTTY on the PTY", NULL);
+	if (ioctl(tty, TIOCSCTTY, 0) == -1)
+		spawn_die_errno("session", "TIOCSCTTY on the terminal", NULL);
+}
+
+/* Installs <fds>[0..2] on 0, 1, 2. Each is >= 3 (init guarantees it), so no dup2()
+ * overwrites a source still to be installed. */
+static void
+spawn_install_stdio(const int fds[3])
+{
 	for (int fd = 0; fd <= 2; fd++)
-		if (dup2(slave, fd) == -1)
-			spawn_die_errno("session", "dup2 of the PTY", NULL);
+		if (dup2(fds[fd], fd) == -1)
+			spawn_die_errno("session", "dup2 of a standard stream", NULL);
+}
+
+/* The session step for the command (pty_slave) or an exec'd process (stdio, tty). */
+static void
+spawn_session(const struct spawn_plan *plan)
+{
+	if (plan->stdio != NULL) {
+		spawn_set_session(plan->tty ? plan->stdio[0] : -1);
+		spawn_install_stdio(plan->stdio);
+		return;
+	}
+	spawn_set_session(plan->pty_slave);
+	if (plan->pty_slave >= 0) {
+		const int slave[3] = { plan->pty_slave, plan->pty_slave, plan->pty_slave };
+		spawn_install_stdio(slave);
+	}
 }
 
 /* Signal mask and ignored dispositions survive execve(2): give the command defaults. */
@@ -157,8 +181,9 @@ spawn_exec_command(const struct spawn_plan *plan, struct ll_ruleset *rs)
 {
 	char err[1024];
 
-	/* 1. Session: own session + controlling PTY, or own process group (signals, job control). */
-	spawn_set_session(plan->pty_slave);
+	/* 1. Session: own session + controlling PTY, or own process group (signals, job
+	 *    control); an exec'd process's stdio installed on 0, 1, 2. */
+	spawn_session(plan);
 	/* 2. Defaults for every signal: the supervisor and init block or ignore some. */
 	spawn_reset_signals();
 	/* 3. No core dumps, not dumpable: before the uid change, so no window exposes memory. */

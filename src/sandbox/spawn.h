@@ -58,6 +58,16 @@ struct spawn_plan {
 	                            * installs it (sandbox/tlstrust.h) */
 	int pty_slave;             /* -1: no PTY, the command inherits stdin/stdout/stderr */
 	int report_fd;             /* init -> supervisor messages (sandbox/init.h) */
+	/* `agentcage exec` (sandbox/execmsg.h): when <exec_channel>, init serves exec
+	 * requests on exec_fds[1] once the command runs, and closes exec_fds[0] (the
+	 * supervisor's end) at once. A zero-filled plan has no channel. */
+	bool exec_channel;
+	int exec_fds[2];           /* execmsg_channel() pair */
+	/* Set by init for an exec'd process (NULL for the command): 3 fds, each >= 3,
+	 * installed on 0, 1, 2; with <tty>, stdio[0] is a terminal slave that becomes the
+	 * controlling terminal of the process's own session (setsid + TIOCSCTTY). */
+	const int *stdio;
+	bool tty;
 };
 
 /*
@@ -77,8 +87,9 @@ void spawn_signal_set(sigset_t *set);
 pid_t spawn_sandbox(const struct spawn_plan *plan, char *err, size_t errlen);
 
 /*
- * The command child, forked by init after the mounts and Landlock preparation: applies
- * every confinement step in order and execs plan->argv. Never returns.
+ * The command child, forked by init after the mounts and Landlock preparation (and each
+ * exec'd process, forked by init later with the same <plan> but its own argv and stdio):
+ * applies every confinement step in order and execs plan->argv. Never returns.
  */
 _Noreturn void spawn_exec_command(const struct spawn_plan *plan, struct ll_ruleset *rs);
 

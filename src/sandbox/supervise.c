@@ -2,43 +2,25 @@
 #include "sandbox/supervise.h"
 
 #include <signal.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "sandbox/init.h"
+#include "sandbox/supervise_int.h"
 #include "sandbox/spawn.h"
 #include "util/evloop.h"
 #include "util/util.h"
 
 #define SUPERVISE_IO_CHUNK 16384 /* bytes moved per PTY read */
 
-struct supervisor {
-	const struct supervise_config *cfg;
-	struct supervise_result *res;
-	struct evloop *loop;
-	int sigfd;
-	bool init_gone;
-	bool failed;
-	/* init's report pipe: one header + payload at a time */
-	struct init_msg_hdr hdr;
-	size_t hdr_got;
-	char *payload;
-	size_t payload_got;
-	/* user keystrokes waiting for room in the PTY master */
-	char in_buf[4096];
-	size_t in_len, in_off;
-	bool stdin_open;
-	long long kill_timer;
-	long long timeout_timer;
-};
-
 static void sv_master_cb(struct evloop *loop, int fd, uint32_t events, void *data);
 static void sv_stdin_cb(struct evloop *loop, int fd, uint32_t events, void *data);
 
 /* Any protocol breach or loop failure: the sandbox cannot be trusted to go on. */
-static void
-sv_abort(struct supervisor *sv, const char *why)
+void
+sv_abort(struct supervise *sv, const char *why)
 {
 	log_warnx("%s; stopping the sandbox", why);
 	sv->failed = true;
@@ -53,7 +35,7 @@ sv_abort(struct supervisor *sv, const char *why)
  * network: if it cannot be taken, the sandbox is stopped (fail closed, loudly).
  */
 static void
-sv_take_watch(struct supervisor *sv)
+sv_take_watch(struct supervise *sv)
 {
 	int32_t num;
 	int pidfd, fd;
@@ -79,7 +61,7 @@ sv_take_watch(struct supervisor *sv)
 }
 
 static void
-sv_handle_msg(struct supervisor *sv)
+sv_handle_msg(struct supervise *sv)
 {
 	struct supervise_result *r = sv->res;
 
@@ -122,7 +104,7 @@ sv_handle_msg(struct supervisor *sv)
 
 /* Reads what is there; returns false at EOF or error. */
 static bool
-sv_read_report(struct supervisor *sv, int fd)
+sv_read_report(struct supervise *sv, int fd)
 {
 	for (;;) {
 		ssize_t n;
@@ -162,7 +144,7 @@ sv_read_report(struct supervisor *sv, int fd)
 static void
 sv_report_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
-	struct supervisor *sv = data;
+	struct supervise *sv = data;
 
 	(void)events;
 	if (!sv_read_report(sv, fd))
@@ -173,7 +155,7 @@ sv_report_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 
 /* Copies what the command wrote to the user's stdout; false once the slave is closed. */
 static bool
-sv_drain_master(struct supervisor *sv)
+sv_drain_master(struct supervise *sv)
 {
 	char buf[SUPERVISE_IO_CHUNK];
 
@@ -191,7 +173,7 @@ sv_drain_master(struct supervisor *sv)
 }
 
 static void
-sv_flush_input(struct supervisor *sv)
+sv_flush_input(struct supervise *sv)
 {
 	int master = sv->cfg->pty->master;
 
@@ -218,7 +200,7 @@ sv_flush_input(struct supervisor *sv)
 static void
 sv_master_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
-	struct supervisor *sv = data;
+	struct supervise *sv = data;
 
 	if ((events & (EV_READ | EV_ERROR)) && !sv_drain_master(sv)) {
 		evloop_del(loop, fd);
@@ -231,7 +213,7 @@ sv_master_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 static void
 sv_stdin_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
-	struct supervisor *sv = data;
+	struct supervise *sv = data;
 	ssize_t n;
 
 	(void)events;
@@ -252,13 +234,14 @@ sv_stdin_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 /* --- signals, timeout, exit --- */
 
 static void
-sv_init_exited(struct supervisor *sv, int status)
+sv_init_exited(struct supervise *sv, int status)
 {
 	sv->init_gone = true;
 	sv->res->init_status = status;
-	/* Every process of the sandbox is gone: the report pipe and the PTY hold only what
-	 * they already buffered. */
+	/* Every process of the sandbox is gone: the report pipe, the exec channel and the
+	 * PTY hold only what they already buffered. */
 	sv_read_report(sv, sv->cfg->report_fd);
+	sv_exec_finish(sv);
 	if (sv->cfg->pty != NULL)
 		sv_drain_master(sv);
 	evloop_stop(sv->loop);
@@ -267,7 +250,7 @@ sv_init_exited(struct supervisor *sv, int status)
 static void
 sv_signal_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
-	struct supervisor *sv = data;
+	struct supervise *sv = data;
 	struct signalfd_siginfo si;
 	int status;
 
@@ -278,6 +261,8 @@ sv_signal_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 			if (!sv->init_gone && waitpid(sv->cfg->init_pid, &status, WNOHANG) ==
 						      sv->cfg->init_pid)
 				sv_init_exited(sv, status);
+		} else if (si.ssi_signo == SIGHUP && sv->cfg->on_sighup != NULL) {
+			sv->cfg->on_sighup(sv->cfg->arg); /* a reload request, not the command's */
 		} else if (si.ssi_signo == SIGWINCH && sv->cfg->pty != NULL) {
 			/* The kernel sends SIGWINCH to the command's foreground group itself. */
 			pty_copy_winsize(sv->cfg->pty, sv->cfg->tty_fd);
@@ -290,7 +275,7 @@ sv_signal_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 static long
 sv_kill_cb(struct evloop *loop, long long id, void *data)
 {
-	struct supervisor *sv = data;
+	struct supervise *sv = data;
 
 	(void)loop;
 	(void)id;
@@ -300,23 +285,69 @@ sv_kill_cb(struct evloop *loop, long long id, void *data)
 	return EV_TIMER_STOP;
 }
 
+static long long
+sv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* SIGTERM to init (it forwards it to the command's group), SIGKILL after <grace_ms>
+ * unless a kill is already due sooner. */
+static int
+sv_terminate(struct supervise *sv, long grace_ms)
+{
+	const long long at = sv_now_ms() + grace_ms;
+	long long t;
+
+	sv->stopping = true;
+	kill(sv->cfg->init_pid, SIGTERM);
+	if (sv->kill_timer > 0 && sv->kill_at_ms <= at)
+		return 0;
+	if ((t = evloop_timer_add(sv->loop, grace_ms, sv_kill_cb, sv)) == -1)
+		return -1;
+	sv_exec_unregister(sv);
+	if (sv->kill_timer > 0)
+		evloop_timer_del(sv->loop, sv->kill_timer);
+	sv->kill_timer = t;
+	sv->kill_at_ms = at;
+	return 0;
+}
+
 static long
 sv_timeout_cb(struct evloop *loop, long long id, void *data)
 {
-	struct supervisor *sv = data;
+	struct supervise *sv = data;
 
+	(void)loop;
 	(void)id;
 	sv->timeout_timer = 0;
 	if (sv->init_gone)
 		return EV_TIMER_STOP;
 	sv->res->timed_out = true;
-	kill(sv->cfg->init_pid, SIGTERM);
-	sv->kill_timer = evloop_timer_add(loop, SUPERVISE_KILL_GRACE_MS, sv_kill_cb, sv);
+	if (sv_terminate(sv, SUPERVISE_KILL_GRACE_MS) == -1)
+		sv_abort(sv, "arming the kill timer after the timeout");
 	return EV_TIMER_STOP;
 }
 
+int
+supervise_stop(struct supervise *s, unsigned grace_s)
+{
+	/* Bounded so the milliseconds fit a long everywhere: a day is plenty of grace. */
+	const unsigned max_s = 24 * 3600;
+
+	if (s->init_gone) {
+		errno = ESRCH;
+		return -1;
+	}
+	s->res->stopped = true;
+	return sv_terminate(s, (long)(grace_s > max_s ? max_s : grace_s) * 1000);
+}
+
 static int
-sv_register(struct supervisor *sv)
+sv_register(struct supervise *sv)
 {
 	const struct supervise_config *c = sv->cfg;
 	sigset_t set;
@@ -332,6 +363,8 @@ sv_register(struct supervisor *sv)
 		if (evloop_add(sv->loop, c->pty->master, EV_READ, sv_master_cb, sv) == -1)
 			return -1; /* the terminal is watched from READY on (sv_handle_msg) */
 	}
+	if (sv_exec_register(sv) == -1)
+		return -1;
 	if (c->timeout_s > 0 &&
 	    (sv->timeout_timer = evloop_timer_add(sv->loop, c->timeout_s * 1000, sv_timeout_cb,
 						  sv)) == -1)
@@ -342,7 +375,7 @@ sv_register(struct supervisor *sv)
 /* Leaves a shared loop as it was before sv_register() (ENOENT for what was never
  * registered, or already removed, is fine). */
 static void
-sv_unregister(struct supervisor *sv)
+sv_unregister(struct supervise *sv)
 {
 	const int e = errno;
 
@@ -353,6 +386,7 @@ sv_unregister(struct supervisor *sv)
 		evloop_del(sv->loop, sv->cfg->pty->master);
 		evloop_del(sv->loop, sv->cfg->tty_fd);
 	}
+	sv_exec_unregister(sv);
 	if (sv->kill_timer > 0)
 		evloop_timer_del(sv->loop, sv->kill_timer);
 	if (sv->timeout_timer > 0)
@@ -363,7 +397,7 @@ sv_unregister(struct supervisor *sv)
 int
 supervise_run(const struct supervise_config *c, struct supervise_result *r)
 {
-	struct supervisor sv = { .cfg = c, .res = r, .sigfd = -1 };
+	struct supervise sv = { .cfg = c, .res = r, .sigfd = -1 };
 	int rc = -1, status;
 
 	memset(r, 0, sizeof(*r));
@@ -371,6 +405,8 @@ supervise_run(const struct supervise_config *c, struct supervise_result *r)
 		goto kill_init;
 	if (sv_register(&sv) == -1)
 		goto kill_init;
+	if (c->on_started != NULL)
+		c->on_started(c->arg, &sv);
 	/* SIGCHLD may have come before the signalfd existed: it is pending, but check anyway. */
 	if (waitpid(c->init_pid, &status, WNOHANG) == c->init_pid)
 		sv_init_exited(&sv, status);
@@ -383,6 +419,8 @@ kill_init:
 		kill(c->init_pid, SIGKILL);
 		if (TEMP_FAILURE_RETRY_INT(waitpid(c->init_pid, &status, 0)) == c->init_pid)
 			r->init_status = status;
+		sv.init_gone = true;
+		sv_exec_finish(&sv); /* no client is left waiting */
 		errno = e;
 	}
 	free(sv.payload);
