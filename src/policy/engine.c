@@ -242,6 +242,12 @@ engine_policy(const struct engine *e)
 	return e->p;
 }
 
+const char *
+engine_root(const struct engine *e)
+{
+	return e->root;
+}
+
 /* --- L4 --- */
 
 /* Bytes a requested host may hold: DNS names, IPv4, IPv6 with brackets. Anything else
@@ -534,13 +540,16 @@ engine_decide_connect(const struct engine *e, const struct ident *id, const char
 		return -1;
 	}
 	out->allow = out->audit = out->inspect = out->l7 = out->exact_host = false;
+	out->malformed = out->learn = false;
 	out->block = NULL;
 	out->endpoint = NULL;
 	out->_ep = NULL;
 	eng_reason_init(&r, out->reason, sizeof(out->reason));
 	hlen = eng_host_normalise(host, h, &r);
-	if (hlen == -1)
+	if (hlen == -1) {
+		out->malformed = true;
 		return 0;
+	}
 	if (e->nblocks == 0) {
 		eng_reason_add(
 		        &r,
@@ -628,6 +637,25 @@ eng_check_special(const char *host, const struct addr *a, const char *ip, uint16
 	return 0;
 }
 
+/* A connection the policy denied and learn mode lets through: public addresses on
+ * ordinary ports only, whatever the host (a literal or a rule cannot widen it). */
+static int
+eng_check_learned(const char *host, const struct addr *a, const char *ip, uint16_t port,
+                  char *reason, size_t len)
+{
+	unsigned cls = addr_classify(a);
+
+	if (addr_port_is_control_plane(port) || (cls & ADDR_ALWAYS_BLOCKED_MASK) ||
+	    (cls & ADDR_INTERNAL_MASK))
+		return eng_refuse(reason, len,
+		                  "%s:%u (address %s%s%s) is refused in learn mode too: learn mode "
+		                  "lifts policy rules, never destination-address rules; hint: a "
+		                  "private or control-plane destination needs a block with "
+		                  "allowed_ips, written by hand",
+		                  host, port, ip, cls ? ", " : "", cls ? addr_class_name(cls) : "");
+	return 0;
+}
+
 int
 engine_check_address(const struct engine *e, const struct decision *d, const char *host,
                      const struct sockaddr *sa, uint16_t port, char *reason, size_t reason_len)
@@ -647,6 +675,8 @@ engine_check_address(const struct engine *e, const struct decision *d, const cha
 	if (reason_len > 0)
 		reason[0] = '\0';
 	addr_format(&a, ip, sizeof(ip));
+	if (d->learn)
+		return eng_check_learned(host, &a, ip, port, reason, reason_len);
 	ee = d->_ep;
 	if (ee && (ee->nips > 0 || ee->bad_ip)) {
 		if (ee->bad_ip)

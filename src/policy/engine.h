@@ -66,6 +66,11 @@ struct decision {
 			  * request by request whatever its `tls` (skip only stops TLS
 			  * termination of CONNECT tunnels) */
 	bool exact_host; /* some matching block declares this exact host and port */
+	bool malformed;  /* denied because the request itself is unusable (host bytes, a
+			  * target or query that cannot be canonicalised): no mode lifts it */
+	bool learn;      /* set by the proxy, not the engine: a policy denial let through
+			  * in learn mode; engine_check_address() then admits public
+			  * addresses only (see there) */
 	const struct eng_endpoint *_ep; /* engine-private: compiled form of <endpoint> */
 	char reason[ENGINE_REASON_MAX]; /* words a user can act on; set for allow and deny */
 };
@@ -81,6 +86,9 @@ void engine_free(struct engine *e);
 
 /* The policy <e> was compiled from. */
 const struct policy *engine_policy(const struct engine *e);
+
+/* The root given to engine_set_root(), or NULL; for a new generation of the same sandbox. */
+const char *engine_root(const struct engine *e);
 
 /*
  * Policy binaries that are symlinks (network.md §3.6): /proc/PID/exe always names the
@@ -125,6 +133,9 @@ int engine_decide_request(const struct engine *e, const struct ident *id, const 
  * metadata) and unspecified addresses are never reachable through allowed_ips or a
  * literal, and control-plane ports (addr.h) are refused through allowed_ips, a literal
  * or an exact declared host; only a wildcard host reaches them on a public address.
+ * A decision with d->learn (a policy denial learn mode lets through) admits public
+ * addresses on ordinary ports only: no allowed_ips, no literal, no declared host opens
+ * anything else, so learning never reaches the LAN, loopback or cloud metadata.
  * Returns 0 when the address may be dialled; -1 with errno EACCES and <reason> filled
  * when it is refused; -1 with EINVAL on bad arguments (NULL, a denied <d>, a family
  * other than AF_INET/AF_INET6).

@@ -366,8 +366,10 @@ engine_decide_request(const struct engine *e, const struct ident *id, const char
 		return 0;
 	eng_reason_init(&r, out->reason, sizeof(out->reason));
 	int hlen = eng_host_normalise(host, h, &r);
-	if (hlen == -1)
+	if (hlen == -1) {
+		out->malformed = true;
 		return eng_hard_deny(out, NULL);
+	}
 	const struct eng_cands c = {e, id, h, (size_t)hlen, port};
 
 	struct eng_select sel = {0};
@@ -386,6 +388,7 @@ engine_decide_request(const struct engine *e, const struct ident *id, const char
 		eng_reason_add(&r, "%s request target refused at byte %zu: %s", method, cr.err_off,
 		               canon_strerror(cr.err));
 		canon[0] = '\0';
+		out->malformed = true;
 		return eng_hard_deny(out, sel.first);
 	}
 	rq.method = method;
@@ -405,12 +408,14 @@ engine_decide_request(const struct engine *e, const struct ident *id, const char
 			               cr.query_len > sizeof(qbuf) ? "longer than 16384 bytes"
 			                                           : canon_strerror(qerr));
 			canon[0] = '\0';
+			out->malformed = true;
 			return eng_hard_deny(out, sel.first);
 		}
 	}
 	if (!eng_append_query(canon, canon_len, cr.path_len, &cr)) {
 		eng_reason_add(&r, "%s request target too long to forward", method);
 		canon[0] = '\0';
+		out->malformed = true;
 		return eng_hard_deny(out, sel.first);
 	}
 

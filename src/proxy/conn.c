@@ -14,6 +14,7 @@
 #include "policy/canon.h"
 #include "policy/engine.h"
 #include "proxy/forward.h"
+#include "proxy/gen.h"
 #include "proxy/http1.h"
 #include "proxy/l7.h"
 #include "proxy/resolve.h"
@@ -26,6 +27,7 @@
 static void conn_client_cb(struct evloop *loop, int fd, uint32_t events, void *data);
 static void conn_upstream_cb(struct evloop *loop, int fd, uint32_t events, void *data);
 static long conn_timer_cb(struct evloop *loop, long long id, void *data);
+static int conn_follow_generation(struct conn *c, bool dialled);
 static void conn_reply(struct conn *c, int status, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -147,6 +149,7 @@ conn_log(struct conn *c)
 		.ancestors = (const char *const *)c->who.ancestors, .nancestors = c->who.nancestors,
 		.host = c->host[0] ? c->host : NULL, .port = c->port,
 		.address = c->address[0] ? c->address : NULL, .allow = c->allowed,
+		.learn = c->learned, .generation = c->gen ? c->gen->n : conn_generation(c->px),
 		.error = c->error, .block = b ? b->key : NULL, .reason = c->reason,
 		.bytes_up = c->relaying ? c->up.bytes : 0,
 		.bytes_down = c->relaying ? c->down.bytes : 0,
@@ -216,6 +219,7 @@ conn_close(struct conn *c, const char *why)
 		c->l7 = NULL;
 	}
 	conn_log(c);
+	gen_put(&c->gen); /* after the log line: its block points into the generation */
 	conn_set_state(c, CS_CLOSED);
 	if (c->rq > 0)
 		resolver_cancel(px->resolver, c->rq);
@@ -368,6 +372,8 @@ conn_on_connected(struct conn *c)
 	struct proxy_ctx *px = c->px;
 	const char *est = c->is_connect ? RESPOND_ESTABLISHED : "";
 
+	if (conn_follow_generation(c, true) == -1)
+		return;
 	setsockopt(c->ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* best effort */
 	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (c->is_connect && c->dec.inspect && px->ca != NULL) {
@@ -401,7 +407,10 @@ conn_on_connected(struct conn *c)
 		c->up.eof = c->body_left == 0;
 		c->up.shut_on_eof = false;
 	}
-	px->served++;
+	if (c->learned)
+		px->learned++;
+	else
+		px->served++;
 	conn_set_state(c, CS_RELAY);
 	if (c->state == CS_RELAY)
 		conn_pump(c);
@@ -489,6 +498,8 @@ conn_on_resolved(struct conn *c, const struct resolve_answer *a)
 	size_t kept = 0;
 
 	c->rq = 0;
+	if (conn_follow_generation(c, false) == -1)
+		return;
 	if (a->naddrs == 0) {
 		conn_reply(c, 502, RESPOND_DNS_FAILURE, "%s", a->why);
 		return;
@@ -498,7 +509,7 @@ conn_on_resolved(struct conn *c, const struct resolve_answer *a)
 	for (size_t i = 0; i < a->naddrs; i++) {
 		char r[ENGINE_REASON_MAX];
 
-		if (c->px->ops.check_address(c->px->engine, &c->dec, c->host,
+		if (c->px->ops.check_address(conn_engine(c), &c->dec, c->host,
 					     (const struct sockaddr *)&a->addrs[i], c->port, r,
 					     sizeof(r)) == 0)
 			c->ans.addrs[kept++] = a->addrs[i];
@@ -579,7 +590,7 @@ conn_identify(struct conn *c)
  * push where only clone is allowed). An `access: full` endpoint without deny rules, or
  * an audit-mode one, loses nothing but its request log when passed through.
  */
-static bool
+bool
 conn_tunnel_needs_l7(const struct decision *d)
 {
 	const struct pol_endpoint *ep = d->endpoint;
@@ -606,35 +617,116 @@ conn_refuse_uninspectable(struct conn *c)
 		 c->host, c->port, b ? b->key : "-");
 }
 
-static int
-conn_decide(struct conn *c, const char *method, const char *target, size_t tlen, char *canon,
-	    size_t canon_len)
+bool
+conn_learn(const struct proxy_ctx *px, struct decision *d, bool l4_denied)
 {
-	struct ident id = {
+	char why[ENGINE_REASON_MAX];
+
+	if (!px->learn || d->allow || d->malformed)
+		return false;
+	ut_strlcpy(why, d->reason, sizeof(why));
+	snprintf(d->reason, sizeof(d->reason), "learn mode: would be denied: %.990s", why);
+	d->allow = true;
+	d->learn = l4_denied;
+	return true;
+}
+
+const struct engine *
+conn_engine(const struct conn *c)
+{
+	return c->gen != NULL ? c->gen->engine : c->px->engine;
+}
+
+/*
+ * Decides c->dec under the current generation (taking a reference to it): L4, then L7
+ * for a forward request to an endpoint with HTTP rules, then learn mode. <canon> gets
+ * the canonical target (forward requests only). 0: allowed or learned; 1: denied
+ * (c->dec.reason says why); -1: the connection was closed.
+ */
+static int
+conn_decide_now(struct conn *c, char *canon, size_t canon_len)
+{
+	const struct ident id = {
 		.exe = c->who.exe,
 		.ancestors = (const char *const *)c->who.ancestors,
 		.nancestors = c->who.nancestors,
 	};
+	const struct engine *e;
+	bool l4;
 
-	if (engine_decide_connect(c->px->engine, &id, c->host, c->port, &c->dec) == -1) {
-		conn_close(c, "policy engine refused the arguments");
-		return -1;
-	}
+	gen_put(&c->gen);
+	c->gen = gen_ref(c->px->gen);
+	e = conn_engine(c);
+	if (engine_decide_connect(e, &id, c->host, c->port, &c->dec) == -1)
+		goto refused;
+	l4 = c->dec.allow;
 	if (c->dec.allow && !c->is_connect && c->dec.l7 &&
-	    engine_decide_request(c->px->engine, &id, c->host, c->port, method, target, tlen,
-				  &c->dec, canon, canon_len) == -1) {
-		conn_close(c, "policy engine refused the arguments");
-		return -1;
-	}
+	    engine_decide_request(e, &id, c->host, c->port, c->method, c->head + c->target_off,
+				  c->target_len, &c->dec, canon, canon_len) == -1)
+		goto refused;
 	if (c->dec.allow && c->is_connect && c->px->ca == NULL && conn_tunnel_needs_l7(&c->dec))
 		conn_refuse_uninspectable(c);
-	if (!c->dec.allow) {
+	c->learned = conn_learn(c->px, &c->dec, !l4);
+	return c->dec.allow ? 0 : 1;
+refused:
+	conn_close(c, "policy engine refused the arguments");
+	return -1;
+}
+
+static int
+conn_decide(struct conn *c, char *canon, size_t canon_len)
+{
+	int rc = conn_decide_now(c, canon, canon_len);
+
+	if (rc == 1)
 		conn_reply(c, 403, RESPOND_POLICY_DENIED, "%s", c->dec.reason);
+	if (rc != 0)
 		return -1;
-	}
 	c->allowed = true;
 	ut_strlcpy(c->reason, c->dec.reason, sizeof(c->reason));
 	return 0;
+}
+
+/*
+ * A new generation came while this connection was resolving or dialling: it is decided
+ * again under it (new connections use the current generation); <dialled>: the address
+ * already dialled is checked again too. 0: carry on; -1: refused (403) or closed.
+ */
+static int
+conn_follow_generation(struct conn *c, bool dialled)
+{
+	const size_t canon_len = CANON_OUT_MAX + ENGINE_MAX_QUERY + 2;
+	cleanup_free char *canon = NULL;
+	char why[ENGINE_REASON_MAX];
+	const struct sockaddr_storage *sa;
+	int rc;
+
+	if (c->px->gen == NULL || c->gen == c->px->gen)
+		return 0;
+	if (!c->is_connect && (canon = malloc(canon_len)) == NULL) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	rc = conn_decide_now(c, canon, canon_len);
+	if (rc == -1)
+		return -1;
+	if (rc == 1) {
+		conn_reply(c, 403, RESPOND_POLICY_DENIED,
+			   "policy generation %llu no longer allows it: %.900s", c->gen->n,
+			   c->dec.reason);
+		return -1;
+	}
+	ut_strlcpy(c->reason, c->dec.reason, sizeof(c->reason));
+	if (!dialled || c->next_addr == 0)
+		return 0;
+	sa = &c->ans.addrs[c->next_addr - 1];
+	if (c->px->ops.check_address(conn_engine(c), &c->dec, c->host, (const struct sockaddr *)sa,
+				     c->port, why, sizeof(why)) == 0)
+		return 0;
+	c->allowed = false;
+	conn_reply(c, 403, RESPOND_DESTINATION_DENIED, "policy generation %llu: %.990s", c->gen->n,
+		   why);
+	return -1;
 }
 
 static void
@@ -697,7 +789,10 @@ conn_on_head(struct conn *c, const struct http1_req *req, const struct http1_hdr
 			   sizeof(method) - 1);
 		return;
 	}
-	if (conn_decide(c, method, req->target.p, req->target.len, canon, canon_len) == -1)
+	ut_strlcpy(c->method, method, sizeof(c->method));
+	c->target_off = (size_t)(req->target.p - c->head);
+	c->target_len = req->target.len;
+	if (conn_decide(c, canon, canon_len) == -1)
 		return;
 	/* An inspected forward request must end where its body ends, or a request pipelined
 	 * behind it would reach upstream undecided. Without a chunk decoder the end of a
@@ -711,7 +806,7 @@ conn_on_head(struct conn *c, const struct http1_req *req, const struct http1_hdr
 	}
 	if (!c->is_connect)
 		forward_build(&c->pre, req, hdrs, n, &url, c->host, c->port,
-			      c->dec.l7 ? canon : NULL, &fr, c->head + c->head_end,
+			      c->dec.l7 && canon[0] != '\0' ? canon : NULL, &fr, c->head + c->head_end,
 			      c->hlen - c->head_end, &c->body_left, &c->body_unbounded);
 	conn_resolve(c);
 }

@@ -72,6 +72,8 @@ struct conn_who {
 
 struct evloop;
 struct engine;
+struct policy;
+struct proxy_gen;
 struct decision;
 struct ident_ctx;
 struct tofu;
@@ -97,7 +99,11 @@ struct conn_ops {
 /* What every connection shares; embedded in struct proxy. */
 struct proxy_ctx {
 	struct evloop *loop;
-	const struct engine *engine;
+	const struct engine *engine;   /* the current generation's engine */
+	struct proxy_gen *gen;         /* the current generation (one reference; proxy/gen.h),
+	                                * or NULL: <engine> is fixed (tests) until the first
+	                                * conn_set_policy() wraps it as generation 1 */
+	bool learn;                    /* learn mode: policy denials are relayed, "learn" */
 	struct resolver *resolver;
 	struct declog log;
 	struct conn_ops ops;
@@ -109,7 +115,9 @@ struct proxy_ctx {
 	struct conn *reap;      /* closed, freed by the reap timer */
 	long long reap_timer;
 	size_t freed;           /* connections freed since memory was last given back */
-	unsigned long long served, denied;
+	unsigned long long served, denied; /* relayed as allowed; refused (connections and
+	                                    * inspected requests) */
+	unsigned long long learned;        /* relayed only because of learn mode */
 };
 
 /* "head", "decide", ... for logs. */
@@ -123,6 +131,33 @@ int conn_start(struct proxy_ctx *px, int fd);
 
 /* Closes every connection (sandbox end); each still writes its decision line. */
 void conn_close_all(struct proxy_ctx *px);
+
+/*
+ * Makes <pol> and <eng> (compiled from it; both taken over, freed on failure too) the
+ * current policy generation of <px> (docs/proxy.md "Live policy generations"); called
+ * from a loop callback, so the swap is atomic for every connection:
+ *  - new connections, and connections still resolving or dialling (re-decided when that
+ *    completes), use it;
+ *  - every new request in an inspected stream (proxy/l7.h) follows it;
+ *  - an established passthrough tunnel it denies is closed now and logged "deny" with a
+ *    reason naming the generation; one it still allows is kept (and moved to it); one
+ *    whose requests it now inspects under enforcement is closed so the client reconnects
+ *    through inspection;
+ *  - the old generation is freed when the last connection deciding with it ends.
+ * The engine gets the root of the current one (engine_set_root). Refused, with the old
+ * generation in force: a policy that terminates TLS when <px> has no CA (the sandbox's
+ * trust store was built at start; EPERM), NULL arguments (EINVAL), ENOMEM. *<generation>
+ * gets the new number. 0, or -1 with errno and <err> (+ hint).
+ */
+int conn_set_policy(struct proxy_ctx *px, struct policy *pol, struct engine *eng,
+		    unsigned long long *generation, char *err, size_t errlen);
+
+/* The current generation's number (1 before any conn_set_policy()). */
+unsigned long long conn_generation(const struct proxy_ctx *px);
+
+/* Drops <px>'s reference to its current generation; after conn_close_all() and
+ * conn_reap(), at teardown. */
+void conn_ctx_release(struct proxy_ctx *px);
 
 /* Frees the connections closed so far (the reap timer does it in normal operation;
  * callers tearing the proxy down call it after conn_close_all()). */

@@ -34,7 +34,11 @@ struct conn {
 	/* decision */
 	struct conn_who who;
 	struct decision dec;
-	bool allowed;             /* policy and address rules passed */
+	struct proxy_gen *gen;    /* the generation <dec> points into (one reference), or NULL */
+	bool allowed;             /* policy and address rules passed (or learned) */
+	bool learned;             /* relayed only because of learn mode */
+	char method[32];          /* forward: kept for a re-decision under a new generation */
+	size_t target_off, target_len; /* forward: the request-target in head[] */
 	/* resolve and dial */
 	long long rq;
 	struct resolve_answer ans;
@@ -71,6 +75,16 @@ int conn_watch(struct conn *c, uint32_t cmask, uint32_t umask);
 void conn_close(struct conn *c, const char *why);
 /* Re-arms the connection's timer to fire in <ms>. 0, or -1 (no memory). */
 int conn_rearm(struct conn *c, long ms);
+
+/* conn.c, for conn_gen.c */
+/* True when <d> (allowed CONNECT) restricts HTTP requests under enforcement. */
+bool conn_tunnel_needs_l7(const struct decision *d);
+/* Learn mode: turns policy denial <d> into a relayed "learn" decision (reason kept after
+ * "learn mode: would be denied: "); <l4_denied>: host:port itself was denied, so only
+ * public addresses may be dialled. Malformed requests stay denied. true when learned. */
+bool conn_learn(const struct proxy_ctx *px, struct decision *d, bool l4_denied);
+/* The engine of the connection's generation (else the context's fixed one). */
+const struct engine *conn_engine(const struct conn *c);
 
 /* conn_tunnel.c */
 /* Passthrough, c->sniffing: reads the client's first bytes into c->pre until the SNI

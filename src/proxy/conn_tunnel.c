@@ -142,7 +142,7 @@ conn_l7_start(struct conn *c, bool tls)
 {
 	struct proxy_ctx *px = c->px;
 	const struct l7_conf lc = {
-		.engine = px->engine,
+		.engine = conn_engine(c),
 		.id = { .exe = c->who.exe, .ancestors = (const char *const *)c->who.ancestors,
 			.nancestors = c->who.nancestors },
 		.pid = c->who.pid,
@@ -152,6 +152,10 @@ conn_l7_start(struct conn *c, bool tls)
 		.ca = px->ca,
 		.upstream = px->upstream,
 		.denied = &px->denied,
+		.gen = c->gen,
+		.current = &px->gen,
+		.learn = px->learn,
+		.learned = &px->learned,
 	};
 	char err[256];
 
@@ -161,7 +165,10 @@ conn_l7_start(struct conn *c, bool tls)
 		conn_close(c, err); /* after the 200 no HTTP answer is possible */
 		return;
 	}
-	px->served++;
+	if (c->learned)
+		px->learned++;
+	else
+		px->served++;
 	conn_set_state(c, CS_L7);
 	if (c->state != CS_L7)
 		return;

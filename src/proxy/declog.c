@@ -56,10 +56,11 @@ declog_format(const struct declog *l, const struct declog_event *ev, struct sbuf
 	json_kv_str(&o, "host", ev->host);
 	json_kv_int(&o, "port", ev->port);
 	json_kv_str(&o, "address", ev->address);
-	json_kv_str(&o, "decision", ev->allow ? "allow" : "deny");
+	json_kv_str(&o, "decision", !ev->allow ? "deny" : ev->learn ? "learn" : "allow");
 	json_kv_str(&o, "error", ev->error);
 	json_kv_str(&o, "block", ev->block);
 	json_kv_str(&o, "reason", ev->reason ? ev->reason : "");
+	json_kv_int(&o, "generation", (long long)(ev->generation ? ev->generation : 1));
 	json_kv_int(&o, "bytes_up", (long long)ev->bytes_up);
 	json_kv_int(&o, "bytes_down", (long long)ev->bytes_down);
 	json_kv_int(&o, "duration_ms", ev->duration_ms);
@@ -194,6 +195,7 @@ declog_write_http(struct declog *l, const struct declog_http *ev)
 	json_kv_str(&o, "error", ev->error);
 	json_kv_str(&o, "block", ev->block);
 	json_kv_str(&o, "reason", ev->reason ? ev->reason : "");
+	json_kv_int(&o, "generation", (long long)(ev->generation ? ev->generation : 1));
 	json_kv_str(&o, "note", ev->note);
 	json_kv_int(&o, "bytes_up", (long long)ev->bytes_up);
 	json_kv_int(&o, "bytes_down", (long long)ev->bytes_down);

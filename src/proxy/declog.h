@@ -6,14 +6,17 @@
  *   agentcage: DENIED /usr/bin/python3 (pid 42) -> pypi.org:443 — <reason>
  *
  * Line fields: time, event "net", sandbox, pid, binary, ancestors, host, port, address
- * (dialled, or null), decision ("allow" / "deny"), error (the response's "error" kind for
- * a refusal, null otherwise), block, reason, bytes_up (client -> upstream), bytes_down,
- * duration_ms.
+ * (dialled, or null), decision ("allow" / "deny" / "learn": denied by the policy and
+ * let through in learn mode, the reason saying why it would have been denied), error (the
+ * response's "error" kind for a refusal, null otherwise), block, reason, generation (the
+ * policy generation that decided, proxy/gen.h), bytes_up (client -> upstream),
+ * bytes_down, duration_ms.
  *
  * Inside an inspected tunnel (proxy/l7.h) each HTTP request gets its own line, event
  * "http": time, sandbox, pid, binary, host, port, method, path (canonical, query values
  * redacted), status (the upstream's, or the proxy's own answer), decision ("allow",
- * "deny", or "audit": denied by rules in audit mode and forwarded), block, reason, note
+ * "deny", "audit": denied by rules in audit mode and forwarded, or "learn": denied and
+ * forwarded in learn mode), block, reason, generation, note
  * (e.g. "frames after the upgrade are not inspected", or null), bytes_up, bytes_down,
  * duration_ms, tls. A denial also prints
  *
@@ -51,6 +54,8 @@ struct declog_event {
 	const char *error;             /* response error kind for a refusal, or NULL */
 	const char *block;             /* deciding policy block, or NULL */
 	const char *reason;
+	bool learn;                    /* allowed only by learn mode: decision "learn" */
+	unsigned long long generation; /* policy generation (>= 1) */
 	uint64_t bytes_up, bytes_down;
 	long long duration_ms;
 };
@@ -64,7 +69,8 @@ struct declog_http {
 	const char *method;
 	const char *path;              /* already redacted (declog_redact_target) */
 	int status;                    /* 0: none (the connection ended first) */
-	const char *decision;          /* "allow", "deny", "audit" */
+	const char *decision;          /* "allow", "deny", "audit", "learn" */
+	unsigned long long generation; /* policy generation (>= 1) */
 	const char *error;             /* the "error" of the proxy's own answer (respond.h):
 	                                * "policy_denied" for a denial, or why the request
 	                                * failed; NULL when the origin answered */

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "proxy/conn.h"
+#include "proxy/gen.h"
 #include "proxy/respond.h"
 #include "tls/ca.h"
 #include "tls/upstream.h"
@@ -664,6 +665,7 @@ l7_new(const struct l7_conf *conf, int cfd, int ufd, bool tls, const void *first
 	if (s == NULL)
 		goto nomem;
 	s->conf = *conf;
+	gen_ref(s->conf.gen); /* put back in l7_free() */
 	if ((s->canon = malloc(L7_CANON_LEN)) == NULL ||
 	    (s->c.in.p = malloc(L7_BUF_SIZE)) == NULL || (s->u.in.p = malloc(L7_BUF_SIZE)) == NULL)
 		goto nomem;
@@ -708,6 +710,12 @@ fail:
 	return NULL;
 }
 
+bool
+l7_upgraded(const struct l7 *s)
+{
+	return s->up == UP_TUNNEL;
+}
+
 void
 l7_free(struct l7 *s)
 {
@@ -725,5 +733,6 @@ l7_free(struct l7 *s)
 	sbuf_free(&s->rq.path);
 	free(s->canon);
 	s->canon = NULL;
+	gen_put(&s->conf.gen); /* after the last log line: its block points into it */
 	free(s);
 }

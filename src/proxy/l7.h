@@ -42,6 +42,7 @@
 				    * connection; a bigger one closes it */
 
 struct declog;
+struct proxy_gen;
 struct tls_ca;
 struct tls_upstream;
 struct l7;
@@ -57,6 +58,16 @@ struct l7_conf {
 	struct tls_ca *ca;               /* TLS: mints the client-facing leaf */
 	struct tls_upstream *upstream;   /* TLS: verifies the origin; NULL -> 502 */
 	unsigned long long *denied;      /* incremented per denied request, or NULL */
+	/* Live policy (proxy/gen.h): the generation <engine> belongs to (the session holds
+	 * a reference of its own), and where the proxy keeps the current one. Each request
+	 * follows the current generation: its host:port and binary are re-checked (L4)
+	 * first; a stream the new generation no longer allows is answered 403 and closed,
+	 * one it no longer terminates gets this request forwarded unchecked (L4 allows it)
+	 * and is closed after it. Both NULL: <engine> is fixed (tests, tools). */
+	struct proxy_gen *gen;
+	struct proxy_gen *const *current;
+	bool learn;                      /* learn mode: policy denials are forwarded, "learn" */
+	unsigned long long *learned;     /* incremented per learned request, or NULL */
 };
 
 enum l7_status {
@@ -94,6 +105,10 @@ enum l7_status l7_expire(struct l7 *s, long long now_ms);
 /* Why the session ended, for the connection's log line ("finished", "upstream
  * certificate verify failed: ..."). */
 const char *l7_why(const struct l7 *s);
+
+/* True once a 101 turned the session into a raw tunnel: no request boundary will come
+ * again, so a new policy generation checks it at the swap (conn_set_policy()). */
+bool l7_upgraded(const struct l7 *s);
 
 /* Bytes written to the upstream and to the client so far (TLS: plaintext bytes). */
 void l7_bytes(const struct l7 *s, uint64_t *up, uint64_t *down);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "proxy/declog.h"
+#include "proxy/gen.h"
 #include "proxy/respond.h"
 #include "util/util.h"
 
@@ -58,6 +59,7 @@ l7_log_request(struct l7 *s)
 		.note = s->rq.note, .bytes_up = s->u.written - s->rq.up0,
 		.bytes_down = s->c.written - s->rq.down0,
 		.duration_ms = ut_now_ms() - s->rq.t0, .tls = s->c.tls,
+		.generation = s->conf.gen ? s->conf.gen->n : 1,
 	};
 	declog_write_http(s->conf.log, &ev);
 }
@@ -297,45 +299,26 @@ l7_git_push_preflight(struct l7 *s, const struct ident *id, char *why, size_t wh
 	return -1;
 }
 
-void
-l7_on_request(struct l7 *s, size_t hlen)
+/* The raw request target as the head to send upstream, for a request no L7 rule decides
+ * (learned, or a stream its generation no longer inspects). 0, or -1 when it does not fit. */
+static int
+l7_raw_target(struct l7 *s)
+{
+	const struct http1_slice t = s->req.req.target;
+
+	if (t.len >= L7_CANON_LEN)
+		return -1;
+	memcpy(s->canon, t.p, t.len);
+	s->canon[t.len] = '\0';
+	return 0;
+}
+
+/* The request is allowed (or learned): its head goes upstream, its response comes back. */
+static void
+l7_forward(struct l7 *s, size_t hlen)
 {
 	const struct h1msg *m = &s->req;
-	struct ident id = s->conf.id;
-	char why[ENGINE_REASON_MAX + 64];
 
-	l7_rq_start(s, m->req.method.p, m->req.method.len);
-	declog_redact_target(&s->rq.path, m->req.target.p, m->req.target.len);
-	s->req_keep = m->keep_alive;
-	s->req_done = m->body == H1MSG_BODY_NONE;
-	s->t_head = 0;
-	if (l7_check_authority(s, why, sizeof(why)) == -1) {
-		ut_strlcpy(s->rq.reason, why, sizeof(s->rq.reason));
-		l7_deny(s, hlen, why);
-		return;
-	}
-	if (engine_decide_request(s->conf.engine, &id, s->conf.host, s->conf.port,
-				  s->rq.method, m->req.target.p, m->req.target.len, &s->dec,
-				  s->canon, L7_CANON_LEN) == -1) {
-		l7_end(s, "policy engine refused the arguments");
-		return;
-	}
-	if (s->canon[0] != '\0') {
-		sbuf_reset(&s->rq.path);
-		declog_redact_target(&s->rq.path, s->canon, strlen(s->canon));
-	}
-	s->rq.block = s->dec.block ? s->dec.block->key : NULL;
-	ut_strlcpy(s->rq.reason, s->dec.reason, sizeof(s->rq.reason));
-	if (!s->dec.allow) {
-		l7_deny(s, hlen, s->dec.reason);
-		return;
-	}
-	if (l7_git_push_preflight(s, &id, why, sizeof(why)) == -1) {
-		ut_strlcpy(s->rq.reason, why, sizeof(s->rq.reason));
-		l7_deny(s, hlen, why);
-		return;
-	}
-	s->rq.decision = s->dec.audit ? "audit" : "allow";
 	if (s->upstream_failed) {
 		char detail[512];
 
@@ -353,4 +336,116 @@ l7_on_request(struct l7 *s, size_t hlen)
 	s->dn = DN_HEAD;
 	s->resp_seen = 0;
 	s->resp_done = false;
+}
+
+/* Learn mode: a policy denial of this request is forwarded and logged "learn" with the
+ * reason it would have been denied. Malformed requests are never learned. true when it
+ * was (the caller forwards), false when the denial stands. */
+static bool
+l7_learn(struct l7 *s, const struct decision *d)
+{
+	if (!s->conf.learn || d->malformed)
+		return false;
+	if (s->canon[0] == '\0' && l7_raw_target(s) == -1)
+		return false;
+	s->rq.decision = "learn";
+	snprintf(s->rq.reason, sizeof(s->rq.reason), "learn mode: would be denied: %.990s", d->reason);
+	if (s->conf.learned)
+		(*s->conf.learned)++;
+	return true;
+}
+
+/*
+ * Moves the session to the proxy's current generation when a new one came since its last
+ * request (the request logged before has let go of the old one) and re-checks host:port
+ * and the binary under it (L4). 0: decide this request with the new generation as usual;
+ * 1: it was answered or forwarded here (the stream ends after it).
+ */
+static int
+l7_follow_generation(struct l7 *s, size_t hlen)
+{
+	struct proxy_gen *cur = s->conf.current ? *s->conf.current : NULL;
+	struct decision d;
+
+	if (cur == NULL || cur == s->conf.gen)
+		return 0;
+	gen_put(&s->conf.gen);
+	s->conf.gen = gen_ref(cur);
+	s->conf.engine = cur->engine;
+	if (engine_decide_connect(cur->engine, &s->conf.id, s->conf.host, s->conf.port, &d) == -1)
+		return 0; /* engine_decide_request() meets the same arguments and ends it */
+	if (d.allow && d.inspect)
+		return 0;
+	s->canon[0] = '\0'; /* the last request's: this one goes as the client wrote it */
+	s->rq.block = d.block ? d.block->key : NULL;
+	if (d.allow || l7_learn(s, &d)) {
+		if (d.allow) {
+			s->rq.decision = "allow";
+			snprintf(s->rq.reason, sizeof(s->rq.reason),
+				 "policy generation %llu allows %s:%u without inspecting its "
+				 "requests (%.500s): this one is forwarded and the stream closed "
+				 "after it, so the client reconnects through a plain tunnel",
+				 cur->n, s->conf.host, s->conf.port, d.reason);
+			if (l7_raw_target(s) == -1) {
+				l7_deny(s, hlen, "request target too long to forward unchecked");
+				return 1;
+			}
+		}
+		l7_close_after(s, s->rq.reason);
+		l7_forward(s, hlen);
+		return 1;
+	}
+	snprintf(s->rq.reason, sizeof(s->rq.reason),
+		 "policy generation %llu no longer allows %s:%u: %.600s", cur->n, s->conf.host,
+		 s->conf.port, d.reason);
+	l7_deny(s, hlen, s->rq.reason);
+	l7_close_after(s, s->rq.reason); /* this generation does not decide the stream */
+	return 1;
+}
+
+void
+l7_on_request(struct l7 *s, size_t hlen)
+{
+	const struct h1msg *m = &s->req;
+	struct ident id = s->conf.id;
+	char why[ENGINE_REASON_MAX + 64];
+
+	l7_rq_start(s, m->req.method.p, m->req.method.len);
+	declog_redact_target(&s->rq.path, m->req.target.p, m->req.target.len);
+	s->req_keep = m->keep_alive;
+	s->req_done = m->body == H1MSG_BODY_NONE;
+	s->t_head = 0;
+	if (l7_check_authority(s, why, sizeof(why)) == -1) {
+		ut_strlcpy(s->rq.reason, why, sizeof(s->rq.reason));
+		l7_deny(s, hlen, why);
+		return;
+	}
+	if (l7_follow_generation(s, hlen) == 1)
+		return;
+	if (engine_decide_request(s->conf.engine, &id, s->conf.host, s->conf.port,
+				  s->rq.method, m->req.target.p, m->req.target.len, &s->dec,
+				  s->canon, L7_CANON_LEN) == -1) {
+		l7_end(s, "policy engine refused the arguments");
+		return;
+	}
+	if (s->canon[0] != '\0') {
+		sbuf_reset(&s->rq.path);
+		declog_redact_target(&s->rq.path, s->canon, strlen(s->canon));
+	}
+	s->rq.block = s->dec.block ? s->dec.block->key : NULL;
+	ut_strlcpy(s->rq.reason, s->dec.reason, sizeof(s->rq.reason));
+	if (!s->dec.allow) {
+		if (l7_learn(s, &s->dec))
+			l7_forward(s, hlen);
+		else
+			l7_deny(s, hlen, s->dec.reason);
+		return;
+	}
+	if (!s->conf.learn && l7_git_push_preflight(s, &id, why, sizeof(why)) == -1) {
+		ut_strlcpy(s->rq.reason, why, sizeof(s->rq.reason));
+		l7_deny(s, hlen, why);
+		return;
+	}
+	s->rq.decision = s->dec.audit ? "audit" : "allow";
+	l7_forward(s, hlen);
 }

@@ -10,6 +10,7 @@
 #include "policy/engine.h"
 #include "proxy/conn.h"
 #include "proxy/connwatch.h"
+#include "proxy/gen.h"
 #include "proxy/ident.h"
 #include "proxy/resolve.h"
 #include "proxy/tofu.h"
@@ -271,6 +272,7 @@ proxy_new(struct proxy **out, const struct proxy_config *c, struct proxy_listene
 	l->fd[0] = l->fd[1] = -1;
 	p->reserve_fd = -1;
 	p->ctx.engine = c->engine;
+	p->ctx.learn = c->learn;
 	p->ctx.relay_mode = RELAY_SPLICE;
 	p->ctx.ca = c->ca;
 	p->ctx.upstream = c->upstream;
@@ -278,7 +280,8 @@ proxy_new(struct proxy **out, const struct proxy_config *c, struct proxy_listene
 				      .sandbox = c->sandbox, .raw_tty = c->raw_tty };
 	p->ctx.ops = (struct conn_ops){ .identify = proxy_identify,
 					.check_address = engine_check_address, .arg = p };
-	if ((p->scratch = malloc(sizeof(*p->scratch))) == NULL || (p->tofu = tofu_new()) == NULL ||
+	if ((p->ctx.gen = gen_new(1, c->engine, NULL, NULL)) == NULL ||
+	    (p->scratch = malloc(sizeof(*p->scratch))) == NULL || (p->tofu = tofu_new()) == NULL ||
 	    resolver_new(&p->ctx.resolver, c->hosts) == -1) {
 		snprintf(err, errlen, "proxy: out of memory");
 		goto fail;
@@ -335,6 +338,25 @@ proxy_counts(const struct proxy *p, unsigned long long *served, unsigned long lo
 {
 	*served = p->ctx.served;
 	*denied = p->ctx.denied;
+}
+
+int
+proxy_set_policy(struct proxy *p, struct policy *pol, struct engine *eng,
+		 unsigned long long *generation, char *err, size_t errlen)
+{
+	return conn_set_policy(&p->ctx, pol, eng, generation, err, errlen);
+}
+
+void
+proxy_stats(const struct proxy *p, struct proxy_stats *st)
+{
+	*st = (struct proxy_stats){
+		.open = p->ctx.nlive,
+		.allowed = p->ctx.served,
+		.denied = p->ctx.denied,
+		.learned = p->ctx.learned,
+		.generation = conn_generation(&p->ctx),
+	};
 }
 
 /* The connect-notify listener is readable: answer one caller (each waits for it). A
@@ -401,6 +423,7 @@ proxy_free(struct proxy *p)
 			evloop_del(p->ctx.loop, p->l.fd[i]);
 	}
 	conn_reap(&p->ctx);
+	conn_ctx_release(&p->ctx); /* the last generation, once no connection holds one */
 	resolver_free(p->ctx.resolver);
 	p->ctx.resolver = NULL;
 	proxy_listeners_close(&p->l);

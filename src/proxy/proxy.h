@@ -22,8 +22,11 @@
  * the sandbox (fail closed).
  *
  * Context: supervisor. Errors: 0 / -1 with errno and a message (+ hint) in <err>.
- * Ownership: the proxy owns the listeners from proxy_new() on; the engine, hosts table
- * and log fd are borrowed and must outlive it.
+ * Ownership: the proxy owns the listeners from proxy_new() on; the first engine (policy
+ * generation 1), hosts table and log fd are borrowed and must outlive it; the policies and
+ * engines of later generations (proxy_set_policy()) are the proxy's.
+ *
+ * Live policy and learn mode: docs/proxy.md "Live policy generations" and "Learn mode".
  */
 #ifndef AGENTCAGE_PROXY_PROXY_H
 #define AGENTCAGE_PROXY_PROXY_H
@@ -42,6 +45,7 @@
 
 struct evloop;
 struct engine;
+struct policy;
 struct hosts;
 struct proxy;
 struct tls_ca;
@@ -65,6 +69,19 @@ struct proxy_config {
 	                              * endpoints (tls/ca.h), or NULL: none terminated */
 	struct tls_upstream *upstream; /* TLS client side towards origins (tls/upstream.h),
 	                                * or NULL; both borrowed, must outlive the proxy */
+	bool learn;                  /* learn mode: what the policy denies is relayed and
+	                              * logged "learn"; identity failures, destination-address
+	                              * rules and malformed requests are still refused */
+};
+
+/* What `agentcage ps` shows of a proxy. */
+struct proxy_stats {
+	size_t open;                    /* client connections open now */
+	unsigned long long allowed;     /* connections relayed as the policy allowed them */
+	unsigned long long denied;      /* connections and inspected requests refused */
+	unsigned long long learned;     /* connections and inspected requests relayed only
+	                                 * because of learn mode */
+	unsigned long long generation;  /* current policy generation (1: the start policy) */
 };
 
 /* Called once when the proxy cannot go on; the supervisor must end the sandbox. */
@@ -104,9 +121,26 @@ int proxy_start(struct proxy *p, struct evloop *loop, proxy_fatal_cb on_fatal, v
  */
 int proxy_watch(struct proxy *p, int notify_fd);
 
-/* Connections served (relayed) and refused so far; for the exit summary and tests. */
+/* Connections relayed as the policy allowed them (learn-mode ones not included: see
+ * proxy_stats()) and refused so far; for the exit summary and tests. */
 void proxy_counts(const struct proxy *p, unsigned long long *served,
 		  unsigned long long *denied);
+
+/*
+ * Makes <pol> and <eng> (compiled from <pol>; both taken over, freed when refused too)
+ * the proxy's new policy generation; call it from a callback of the proxy's loop (a
+ * control-socket request, SIGHUP through a signalfd): the swap is atomic for every
+ * connection. Rules and refusals: conn_set_policy() in proxy/conn.h; in short, new
+ * connections and each new inspected request use it, an open passthrough tunnel it
+ * denies is closed and logged, and a policy that terminates TLS in a sandbox started
+ * without a CA is refused (EPERM, "restart the sandbox ..."): the old generation stays.
+ * *<generation> gets the new number. 0, or -1 with errno and <err> (+ hint).
+ */
+int proxy_set_policy(struct proxy *p, struct policy *pol, struct engine *eng,
+		     unsigned long long *generation, char *err, size_t errlen);
+
+/* Fills <st> with the proxy's counts now (O(1)). */
+void proxy_stats(const struct proxy *p, struct proxy_stats *st);
 
 /* Closes every connection and listener, stops the resolver thread, frees <p>. Must not
  * be called from inside one of the proxy's own callbacks. NULL is accepted. */
