@@ -77,7 +77,7 @@ logs_parse_args(int argc, char **argv, struct logs_opts *o)
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:f", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->follow = true;

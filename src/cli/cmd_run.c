@@ -35,66 +35,14 @@
 #include "util/evloop.h"
 #include "util/util.h"
 
-#define RUN_NAME_MAX    32
-#define RUN_STATE_DIR   "/var/lib/agentcage"
-#define RUN_MAX_ENV_ARG 256 /* --env options */
-#define RUN_TIMEOUT_MAX (100LL * 365 * 24 * 3600)
-#define RUN_ERR_LEN     2048
-
-struct run_opts {
-	const char *policy_path;
-	const char *name;
-	const char *workdir;
-	const char *home;
-	const char *env[RUN_MAX_ENV_ARG + 1];
-	size_t nenv;
-	long timeout_s;
-	const char *log_path;
-	const char *hosts_path;
-	const char *upstream_ca; /* --upstream-ca FILE */
-	char **argv;
-};
-
-/* Everything prepared for one run; run_release() frees it all. */
-struct run_ctx {
-	struct run_opts o;
-	struct policy *pol;
-	char workdir[PATH_MAX];
-	char name[RUN_NAME_MAX + 1];
-	char home[PATH_MAX];
-	char log_path[PATH_MAX];
-	struct identity id;
-	bool have_id;
-	struct sc_filter filter;
-	bool have_filter;
-	struct env env;
-	char *shell_argv[3];
-	char shell[PATH_MAX];
-	char user[64];
-	struct lifelog log;
-	struct pty pty;
-	bool tty;
-	pid_t init_pid;
-	struct timespec t0;
-	/* the egress proxy */
-	struct hosts hosts;
-	struct engine *eng;
-	struct proxy *px;  /* while the supervisor runs, for run_on_watch() */
-	bool raw_tty;              /* the terminal is in raw mode: DENIED lines end "\r\n" */
-	bool proxy_failed;
-	char proxy_why[256];
-	/* TLS termination (issue 5) */
-	bool tls;                      /* the policy terminates TLS somewhere */
-	struct tls_ca *ca;             /* made after the clone: the key never reaches init */
-	struct tls_upstream *upstream; /* made before the clone when --upstream-ca is given */
-};
+#include "cli/run_int.h"
 
 static void
 run_usage(FILE *f)
 {
 	fprintf(f, "usage: agentcage run [--policy FILE] [--name NAME] [--workdir DIR] [--home DIR]\n"
 		   "                     [--env KEY=VALUE]... [--timeout SECS] [--log FILE]\n"
-		   "                     [--hosts FILE] [--upstream-ca FILE]\n"
+		   "                     [--hosts FILE] [--upstream-ca FILE] [--learn]\n"
 		   "                     [-- COMMAND [ARGS...]]\n");
 }
 
@@ -109,6 +57,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "log", required_argument, NULL, 'l' },     { "help", no_argument, NULL, 'h' },
 		{ "hosts", required_argument, NULL, 'S' },
 		{ "upstream-ca", required_argument, NULL, 'U' },
+		{ "learn", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *errstr;
@@ -124,6 +73,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		case 'l': o->log_path = optarg; break;
 		case 'S': o->hosts_path = optarg; break;
 		case 'U': o->upstream_ca = optarg; break;
+		case 'L': o->learn = true; break;
 		case 'e':
 			if (o->nenv == RUN_MAX_ENV_ARG) {
 				fprintf(stderr, "agentcage: run: more than %d --env options\n", RUN_MAX_ENV_ARG);
@@ -537,7 +487,7 @@ run_start_proxy(struct run_ctx *r, struct topo *t, struct evloop *loop, struct p
 	struct proxy_config pc = {
 		.engine = r->eng, .hosts = &r->hosts, .log_fd = r->log.fd, .err_fd = STDERR_FILENO,
 		.sandbox = r->name, .raw_tty = &r->raw_tty, .netns_fd = t->sandbox_ns,
-		.root_pid = r->init_pid, .ca = r->ca, .upstream = r->upstream,
+		.root_pid = r->init_pid, .ca = r->ca, .upstream = r->upstream, .learn = r->o.learn,
 	};
 
 	/* Policy binaries that are symlinks match what they name in the sandbox's root. */
@@ -592,12 +542,13 @@ run_sandbox(struct run_ctx *r)
 	struct supervise_config sc = {
 		.pty = r->tty ? &r->pty : NULL, .tty_fd = STDIN_FILENO,
 		.timeout_s = r->o.timeout_s, .on_ready = run_on_ready,
-		.on_watch = run_on_watch, .arg = r,
+		.on_watch = run_on_watch, .on_started = run_ctl_on_started,
+		.on_sighup = run_ctl_on_sighup, .exec_channel = true, .arg = r,
 	};
 	struct supervise_result res;
 	struct lifelog_exit x = { .name = r->name, .pid = getpid() };
 	char err[RUN_ERR_LEN];
-	int pipefd[2], filterfd[2], status, code, sig;
+	int pipefd[2], filterfd[2], execfd[2], status, code, sig;
 	sigset_t set;
 	struct topo topo;
 	struct evloop *loop = NULL;
@@ -614,6 +565,19 @@ run_sandbox(struct run_ctx *r)
 		close(pipefd[1]);
 		return SPAWN_EXIT_SETUP;
 	}
+	/* init's end of the exec channel stays in init; the command never holds it. */
+	if (execmsg_channel(execfd) == -1) {
+		fprintf(stderr, "agentcage: run: exec channel: %s\n", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(filterfd[0]);
+		close(filterfd[1]);
+		return SPAWN_EXIT_SETUP;
+	}
+	plan.exec_channel = true;
+	plan.exec_fds[0] = execfd[0];
+	plan.exec_fds[1] = execfd[1];
+	sc.exec_fd = execfd[0];
 	plan.report_fd = pipefd[1];
 	plan.filter_rfd = filterfd[0];
 	plan.filter_wfd = filterfd[1];
@@ -635,6 +599,7 @@ run_sandbox(struct run_ctx *r)
 	r->init_pid = spawn_sandbox(&plan, err, sizeof(err));
 	close(pipefd[1]);
 	close(filterfd[0]);
+	close(execfd[1]);
 	if (topo_return(&topo, err, sizeof(err)) == -1) {
 		/* Upstream connections would leave from inside the sandbox: never go on. */
 		fprintf(stderr, "agentcage: run: %s\n", err);
@@ -647,6 +612,7 @@ run_sandbox(struct run_ctx *r)
 		fprintf(stderr, "agentcage: run: %s\n", err);
 		close(pipefd[0]);
 		close(filterfd[1]);
+		close(execfd[0]);
 		topo_close(&topo);
 		return SPAWN_EXIT_SETUP;
 	}
@@ -659,6 +625,8 @@ run_sandbox(struct run_ctx *r)
 		else
 			proxy_ok = run_start_proxy(r, &topo, loop, &px) == 0;
 		r->px = px;
+		if (proxy_ok)
+			run_ctl_start(r, loop); /* a failure is a warning: the sandbox still runs */
 	}
 	topo_close(&topo);
 	if (!proxy_ok)
@@ -675,6 +643,9 @@ run_sandbox(struct run_ctx *r)
 		ut_close(&r->pty.slave);
 	if (supervise_run(&sc, &res) == -1)
 		log_warn("supervising sandbox %s", r->name);
+	r->sup = NULL;
+	run_ctl_release(r); /* `stop` returns once the name is free */
+	close(execfd[0]);
 	pty_raw_restore();
 	r->raw_tty = false;
 	r->px = NULL;
@@ -725,6 +696,7 @@ run_release(struct run_ctx *r)
 	tls_upstream_free(r->upstream);
 	r->upstream = NULL;
 	hosts_free(&r->hosts);
+	run_ctl_release(r);
 	policy_free(r->pol);
 	r->pol = NULL;
 }
@@ -750,7 +722,8 @@ cmd_run(int argc, char **argv)
 	status = 1;
 	if (run_resolve_paths(r) == -1 ||
 	    run_resolve_identity(r) == -1 || run_prepare_home(r) == -1 ||
-	    run_prepare_exec(r) == -1 || run_prepare_proxy(r) == -1 || run_open_log(r) == -1)
+	    run_prepare_exec(r) == -1 || run_prepare_proxy(r) == -1 || run_open_log(r) == -1 ||
+	    run_ctl_claim(r) == -1)
 		goto release;
 	if (r->tty && pty_open(&r->pty, STDIN_FILENO) == -1) {
 		fprintf(stderr, "agentcage: run: allocating a PTY: %s\n", strerror(errno));

@@ -50,7 +50,7 @@ suggest_parse_args(int argc, char **argv, struct suggest_opts *o)
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->base = optarg;
@@ -175,6 +175,7 @@ suggest_obs(const struct logobs_set *s)
 		        .method = s->v[i].method,
 		        .path = s->v[i].path,
 		        .reason = s->v[i].reason,
+		        .address = s->v[i].address,
 		        .count = s->v[i].count,
 		};
 	return obs;

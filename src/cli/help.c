@@ -22,7 +22,14 @@ static const char help_overview[] =
         "  policy check [--json] FILE...          validate policy files\n"
         "  policy explain --binary PATH --host H --port P [--method M --path P]\n"
         "                                          show what a policy decides, and why\n"
-        "  help [COMMAND]                         help on one command (policy, run, setup)\n"
+        "  ps [--json]                            list the running sandboxes\n"
+        "  exec NAME [--] CMD ARGS...             run CMD inside the running sandbox NAME\n"
+        "  stop NAME [--grace SECS]               stop a running sandbox\n"
+        "  logs NAME|FILE [-f] [--denied]         a sandbox's log, one line per event\n"
+        "  policy get|set NAME [FILE]             print or replace a running sandbox's policy\n"
+        "  policy suggest NAME|LOGFILE            a policy allowing what a run needed\n"
+        "  help [COMMAND]                         help on one command (run, ps, exec, stop,\n"
+        "                                         logs, policy, setup)\n"
         "\n"
         "options:\n"
         "  -h, --help      this text\n"
@@ -37,6 +44,9 @@ static const char help_policy[] =
         "       agentcage policy explain [--policy FILE] --binary PATH [--ancestor PATH]...\n"
         "                                --host HOST --port PORT [--method METHOD --path PATH]\n"
         "                                [--json]\n"
+        "       agentcage policy get NAME\n"
+        "       agentcage policy set NAME FILE\n"
+        "       agentcage policy suggest NAME|LOGFILE [--base FILE]\n"
         "\n"
         "default   print the policy `run` uses without --policy, byte for byte; a starting\n"
         "          point for your own: agentcage policy default > my.yaml\n"
@@ -64,6 +74,23 @@ static const char help_policy[] =
         "          logs but does not block).\n"
         "          exit 0 allow, 1 deny, 2 bad arguments or a policy that does not load.\n"
         "\n"
+        "get       the running sandbox NAME's policy in force, as YAML that `policy set`\n"
+        "          accepts unchanged (normalised: comments and key order are not kept)\n"
+        "\n"
+        "set       validate FILE (as `check`), then load it into the running sandbox NAME as\n"
+        "          a new generation: new connections and every new request on kept-alive\n"
+        "          inspected streams use it, open tunnels it denies are closed. Only\n"
+        "          network_policies and middlewares may change: a different\n"
+        "          filesystem_policy, landlock or process is refused, naming each field.\n"
+        "          exit 0 loaded, 1 refused (the running policy is unchanged).\n"
+        "          SIGHUP to `agentcage run` reloads its --policy FILE the same way.\n"
+        "\n"
+        "suggest   a complete policy allowing what the last run was denied, or would have\n"
+        "          been with `run --learn`: the base (--base FILE, else the policy the run\n"
+        "          started with) plus added blocks, each with comments naming the\n"
+        "          observations behind it; loaded once more before printing.\n"
+        "          e.g. agentcage policy suggest NAME > p.yaml\n"
+        "\n"
         "examples:\n"
         "  agentcage policy check policies/*.yaml\n"
         "  agentcage policy explain --binary /usr/bin/gh --host api.github.com --port 443 \\\n"
@@ -72,7 +99,8 @@ static const char help_policy[] =
 static const char help_run[] =
         "usage: agentcage run [--policy FILE] [--name NAME] [--workdir DIR] [--home DIR]\n"
         "                     [--env KEY=VALUE]... [--timeout SECS] [--log FILE]\n"
-        "                     [--hosts FILE] [--upstream-ca FILE] [-- CMD ARGS...]\n"
+        "                     [--hosts FILE] [--upstream-ca FILE] [--learn]\n"
+        "                     [-- CMD ARGS...]\n"
         "\n"
         "Starts CMD (default: an interactive login shell, when stdin is a terminal) in a new\n"
         "sandbox: mount, pid, net, ipc, uts and cgroup namespaces; Landlock from the policy's\n"
@@ -98,6 +126,14 @@ static const char help_run[] =
         "  --upstream-ca FILE  extra CA certificate(s), PEM, the proxy trusts besides the\n"
         "                    system store when it opens TLS to origins for endpoints it\n"
         "                    terminates (a private registry); checked at start (exit 2)\n"
+        "  --learn           learn mode: what the policy denies is let through and logged\n"
+        "                    as \"learn\"; `agentcage policy suggest NAME` then writes the\n"
+        "                    policy that allows it. Loopback, link-local and metadata\n"
+        "                    addresses, control-plane ports, unknown callers and changed\n"
+        "                    binaries stay refused. Filesystem accesses are not learned.\n"
+        "\n"
+        "While it runs: `agentcage ps`, `exec NAME`, `stop NAME`, `logs NAME`, `policy get|set\n"
+        "NAME` (control socket /run/agentcage/NAME.sock, root only); one sandbox per name.\n"
         "\n"
         "TLS: when the policy has endpoints the proxy terminates (protocol: rest, tls not\n"
         "skip; the default policy has), the sandbox gets a fresh CA of its own; inside,\n"
@@ -122,10 +158,55 @@ static const char help_setup[] =
         "/var/lib/agentcage (per-sandbox homes) and /var/log/agentcage (lifecycle logs).\n"
         "Idempotent: what exists is kept. Must run as root. Exit 0, or 1 with what failed.\n";
 
+static const char help_ps[] =
+        "usage: agentcage ps [--json]\n"
+        "\n"
+        "Lists the running sandboxes: NAME PID UPTIME GEN CONNS ALLOWED DENIED POLICY COMMAND\n"
+        "(PID: the supervisor, `agentcage run`; GEN: the policy generation; CONNS: proxied\n"
+        "connections open now; POLICY: the start of the policy's SHA-256). State left by a\n"
+        "sandbox that died is removed on the way. --json: an array of status objects (with\n"
+        "uptime_s); [] when none run. Must run as root.\n";
+
+static const char help_exec[] =
+        "usage: agentcage exec NAME [--] CMD [ARGS...]\n"
+        "\n"
+        "Runs CMD inside the running sandbox NAME with exactly its command's confinement:\n"
+        "namespaces, Landlock, user and groups, no_new_privs, seccomp, environment, working\n"
+        "directory; the proxy identifies it like any other process of the sandbox. On a\n"
+        "terminal it gets a PTY of its own (keys and window size pass through); otherwise\n"
+        "stdin, stdout and stderr are passed as they are, and SIGINT, SIGTERM, SIGHUP and\n"
+        "SIGQUIT are forwarded. Exit status: CMD's (128+N if signal N killed it, 137 when\n"
+        "the sandbox ended first); 1 if it could not be started.\n";
+
+static const char help_stop[] =
+        "usage: agentcage stop NAME [--grace SECS]\n"
+        "\n"
+        "SIGTERM to the sandbox NAME's command, SIGKILL to the whole sandbox SECS later\n"
+        "(default 10, at most 3600); returns when the sandbox is gone. Exit 0 stopped, 1 if\n"
+        "there is no such sandbox or it could not be stopped.\n";
+
+static const char help_logs[] =
+        "usage: agentcage logs NAME|FILE [-f] [--all] [--denied] [--since WHEN] [--json]\n"
+        "\n"
+        "The sandbox's log (/var/log/agentcage/NAME.jsonl; an argument with a '/' is a\n"
+        "file), the last run unless --all, one line per event:\n"
+        "  TIME NET|HTTP ALLOWED|DENIED|LEARN|AUDIT BIN(PID) -> HOST:PORT|METHOD HOST/PATH\n"
+        "       [policy:BLOCK gen:N] REASON|TRAFFIC\n"
+        "  TIME START|EXIT|EXEC|EXEC_EXIT|POLICY NAME pid:PID key:value... [-- COMMAND]\n"
+        "  -f            follow new lines until the run's exit line or Ctrl-C (waits for a\n"
+        "                log that does not exist yet)\n"
+        "  --denied      denials and would-be denials (learn) only\n"
+        "  --since WHEN  30s, 10m, 2h, 1d, or an ISO-8601 time (UTC unless it has a zone)\n"
+        "  --json        the selected lines exactly as written\n";
+
 static const struct {
 	const char *name;
 	const char *text;
 } help_texts[] = {
+        {"exec", help_exec},
+        {"logs", help_logs},
+        {"ps", help_ps},
+        {"stop", help_stop},
         {"policy", help_policy},
         {"run", help_run},
         {"setup", help_setup},

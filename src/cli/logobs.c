@@ -35,6 +35,8 @@ cmp_key(const struct logobs *o, const struct logread_event *ev, const char *path
 		return o->port < ev->port ? -1 : 1;
 	if ((c = cmp_opt(o->method, ev->kind == LOGREAD_HTTP ? ev->method : NULL)) != 0)
 		return c;
+	if ((c = cmp_opt(o->address, ev->kind == LOGREAD_HTTP ? NULL : ev->address)) != 0)
+		return c;
 	return cmp_opt(o->path, path);
 }
 
@@ -102,6 +104,7 @@ add_observation(struct logobs_set *s, const struct logread_event *ev)
 		        .port = (uint16_t)ev->port,
 		        .method = ev->kind == LOGREAD_HTTP ? dup_opt(ev->method) : NULL,
 		        .path = steal_ptr(&path),
+		        .address = ev->kind == LOGREAD_HTTP ? NULL : dup_opt(ev->address),
 		        .reason = dup_opt(ev->reason),
 		};
 	}
@@ -167,6 +170,7 @@ logobs_free(struct logobs_set *s)
 		free(s->v[i].host);
 		free(s->v[i].method);
 		free(s->v[i].path);
+		free(s->v[i].address);
 		free(s->v[i].reason);
 	}
 	free(s->v);

@@ -29,6 +29,8 @@ struct logobs {
 	uint16_t port;
 	char *method; /* NULL: an L4 (connection) observation */
 	char *path;   /* query removed; NULL for L4 */
+	char *address; /* L4: the dialled address (part of the key: each one a policy may
+	                * have to list in allowed_ips), or NULL */
 	char *reason; /* the first reason logged for it */
 	unsigned count;
 	bool learned; /* at least one came from learn mode (else all were denials) */

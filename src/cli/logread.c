@@ -6,12 +6,39 @@
 #include <time.h>
 
 #include "ctl/proto.h"
+#include "ctl/state.h"
 #include "sandbox/lifelog.h"
 #include "util/util.h"
 
 #define SINCE_MAX_COUNT 1000000000LL /* --since 1000000000s is already before 1970 */
 
 /* --- names and files ---------------------------------------------------------------- */
+
+/* A running sandbox started with --log FILE logs there: its state file says so. 0 and
+ * <out> filled, or -1 (not running, or no log_path recorded). */
+static int
+logread_live_path(const char *name, char *out, size_t size)
+{
+	struct ctl_entry *e = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (ctl_list(CTL_RUN_DIR, &e, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n && rc == -1; i++) {
+		json_t *root, *v;
+
+		if (strcmp(e[i].name, name) != 0 ||
+		    (root = json_loads(e[i].state_json, 0, NULL)) == NULL)
+			continue;
+		v = json_object_get(root, "log_path");
+		if (json_is_string(v) && ut_snprintf(out, size, "%s", json_string_value(v)) != -1)
+			rc = 0;
+		json_decref(root);
+	}
+	ctl_list_free(e, n);
+	return rc;
+}
 
 int
 logread_resolve(const char *arg, char *out, size_t size)
@@ -21,6 +48,8 @@ logread_resolve(const char *arg, char *out, size_t size)
 	if (strchr(arg, '/') != NULL) {
 		n = ut_snprintf(out, size, "%s", arg);
 	} else if (ctl_name_check(arg) == 0) {
+		if (logread_live_path(arg, out, size) == 0)
+			return 0;
 		n = ut_snprintf(out, size, "%s/%s.jsonl", LIFELOG_DIR, arg);
 	} else {
 		return -1; /* EINVAL from ctl_name_check() */
@@ -266,6 +295,7 @@ fill_event(struct logread *r, json_t *o, struct logread_event *ev)
 	ev->pid = get_int(o, "pid");
 	ev->binary = get_str(o, "binary");
 	ev->host = get_str(o, "host");
+	ev->address = get_str(o, "address");
 	ev->method = get_str(o, "method");
 	ev->path = get_str(o, "path");
 	ev->error = get_str(o, "error");

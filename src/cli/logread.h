@@ -71,6 +71,7 @@ struct logread_event {
 	long long pid;    /* every kind: "pid" */
 	/* net, http */
 	const char *binary, *host, *method, *path, *error, *block, *reason, *note;
+	const char *address; /* net: the dialled address, or NULL */
 	long long port, status, bytes_up, bytes_down, generation;
 	enum logread_decision decision;
 	const char *decision_word;

@@ -637,8 +637,13 @@ eng_check_special(const char *host, const struct addr *a, const char *ip, uint16
 	return 0;
 }
 
-/* A connection the policy denied and learn mode lets through: public addresses on
- * ordinary ports only, whatever the host (a literal or a rule cannot widen it). */
+/*
+ * A connection the policy denied and learn mode lets through: public addresses, and the
+ * private ranges a policy opens with allowed_ips (10/8, 172.16/12, 192.168/16, fc00::/7,
+ * 100.64/10: a private registry is what learning must be able to find; `policy suggest`
+ * writes the allowed_ips), on ordinary ports. Never loopback, link-local, cloud metadata
+ * or the other special ranges, nor a control-plane port, whatever the host.
+ */
 static int
 eng_check_learned(const char *host, const struct addr *a, const char *ip, uint16_t port,
                   char *reason, size_t len)
@@ -646,12 +651,11 @@ eng_check_learned(const char *host, const struct addr *a, const char *ip, uint16
 	unsigned cls = addr_classify(a);
 
 	if (addr_port_is_control_plane(port) || (cls & ADDR_ALWAYS_BLOCKED_MASK) ||
-	    (cls & ADDR_INTERNAL_MASK))
+	    (cls & ADDR_INTERNAL_MASK & ~(unsigned)(ADDR_PRIVATE | ADDR_CGNAT)))
 		return eng_refuse(reason, len,
 		                  "%s:%u (address %s%s%s) is refused in learn mode too: learn mode "
-		                  "lifts policy rules, never destination-address rules; hint: a "
-		                  "private or control-plane destination needs a block with "
-		                  "allowed_ips, written by hand",
+		                  "lifts policy rules and the private-address default, never "
+		                  "loopback, link-local, metadata or control-plane destinations",
 		                  host, port, ip, cls ? ", " : "", cls ? addr_class_name(cls) : "");
 	return 0;
 }

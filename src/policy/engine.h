@@ -133,9 +133,10 @@ int engine_decide_request(const struct engine *e, const struct ident *id, const 
  * metadata) and unspecified addresses are never reachable through allowed_ips or a
  * literal, and control-plane ports (addr.h) are refused through allowed_ips, a literal
  * or an exact declared host; only a wildcard host reaches them on a public address.
- * A decision with d->learn (a policy denial learn mode lets through) admits public
- * addresses on ordinary ports only: no allowed_ips, no literal, no declared host opens
- * anything else, so learning never reaches the LAN, loopback or cloud metadata.
+ * A decision with d->learn (a policy denial learn mode lets through) admits public and
+ * private (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10: what allowed_ips opens, so
+ * a private registry can be learned) addresses on ordinary ports only: never loopback,
+ * link-local, cloud metadata, the other special ranges or a control-plane port.
  * Returns 0 when the address may be dialled; -1 with errno EACCES and <reason> filled
  * when it is refused; -1 with EINVAL on bad arguments (NULL, a denied <d>, a family
  * other than AF_INET/AF_INET6).

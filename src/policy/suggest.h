@@ -63,6 +63,8 @@ struct sug_obs {
 	const char *path;   /* canonical request path, query removed; NULL for L4 */
 	const char *reason; /* the policy's reason, for the comment; may be NULL */
 	unsigned count;     /* how many times it was seen (0 is read as 1) */
+	const char *address; /* L4: the address dialled (learn mode reaches private ones),
+	                      * or NULL; a private one goes into the endpoint's allowed_ips */
 };
 
 /*

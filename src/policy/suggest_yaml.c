@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/addr.h"
 #include "policy/emit.h"
 #include "policy/suggest_int.h"
 #include "util/sbuf.h"
@@ -244,6 +245,53 @@ sug_conn_comment(struct sbuf *b, const struct sug_unit *u)
 	sbuf_putc(b, '\n');
 }
 
+/* True when <ip> is an address only allowed_ips opens (learn mode dials private ones). */
+static bool
+sug_needs_allowed_ip(const char *ip)
+{
+	struct addr a;
+
+	return ip != NULL && addr_parse(ip, strlen(ip), &a) == 0 && addr_classify(&a) != ADDR_PUBLIC;
+}
+
+/* allowed_ips for an L4 unit: each distinct non-public address its connections dialled,
+ * exactly (a /32 or /128: the smallest addition, a range is the author's call). */
+static void
+sug_allowed_ips(struct sbuf *b, const struct sug_unit *u)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < u->nitems; i++) {
+		const char *ip = u->items[i]->o->address;
+		bool seen = false;
+
+		if (!sug_needs_allowed_ip(ip))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = u->items[j]->o->address != NULL && !strcmp(u->items[j]->o->address, ip);
+		if (seen)
+			continue;
+		sbuf_puts(b, any ? ", " : "        allowed_ips: [");
+		policy_emit_scalar(b, ip);
+		any = true;
+	}
+	if (any)
+		sbuf_puts(b, "]\n");
+}
+
+/* The base endpoint's allowed_ips, copied to an L7 endpoint made in its likeness: without
+ * them the new endpoint would refuse the private address the base one admits. */
+static void
+sug_copy_allowed_ips(struct sbuf *b, const struct pol_endpoint *t)
+{
+	for (size_t i = 0; i < t->nallowed_ips; i++) {
+		sbuf_puts(b, i ? ", " : "        allowed_ips: [");
+		policy_emit_scalar(b, t->allowed_ips[i]);
+	}
+	if (t->nallowed_ips > 0)
+		sbuf_puts(b, "]\n");
+}
+
 static void
 sug_endpoint(struct sbuf *b, const struct sug_unit *u)
 {
@@ -255,6 +303,7 @@ sug_endpoint(struct sbuf *b, const struct sug_unit *u)
 		sbuf_puts(b, "      - host: ");
 		policy_emit_scalar(b, it->host);
 		sbuf_printf(b, "\n        port: %u\n", it->o->port);
+		sug_allowed_ips(b, u);
 		return;
 	}
 	sbuf_puts(b, "      # requests, inspected like the base's endpoint in block ");
@@ -278,6 +327,7 @@ sug_endpoint(struct sbuf *b, const struct sug_unit *u)
 		            t->enforcement == POL_ENF_ENFORCE ? "enforce" : "audit");
 	if (t->allow_encoded_slash)
 		sbuf_puts(b, "        allow_encoded_slash: true\n");
+	sug_copy_allowed_ips(b, t);
 	sug_rules(b, u);
 }
 

@@ -56,19 +56,19 @@ static const char base_yaml[] = "version: 1\n"
 #define CURL "/usr/bin/curl"
 
 static const struct sug_obs observed[] = {
-        {GH, "api.github.com", 443, "GET", "/repos/a/b/issues", "GET not permitted", 3},
-        {GH, "api.github.com", 443, "GET", "/repos/a/b/pulls", "GET not permitted", 1},
-        {GH, "api.github.com", 443, "POST", "/repos/a/b/issues", "POST not permitted", 1},
-        {GH, "API.github.com.", 443, "get", "/repos/a/c/x*y", NULL, 1},
-        {GH, "api.github.com", 443, "GET", "/user", NULL, 2},
-        {GH, "api.github.com", 443, "DELETE", "/repos/a/b", "deny rule", 1},
-        {GH, "uploads.github.com", 443, "POST", "/v1/files", "POST not permitted", 1},
-        {CURL, "example.com", 443, NULL, NULL, "no policy allows /usr/bin/curl", 2},
-        {"/usr/bin/git", "example.com", 443, NULL, NULL, "no policy", 1},
-        {CURL, "example.com", 80, NULL, NULL, "no policy", 1},
-        {"/usr/bin/pip", "pypi.org", 443, NULL, NULL, NULL, 4},
-        {CURL, "files.pythonhosted.org", 443, "GET", "/packages/x.whl", NULL, 1},
-        {CURL, NULL, 443, NULL, NULL, NULL, 1},
+        {GH, "api.github.com", 443, "GET", "/repos/a/b/issues", "GET not permitted", 3, NULL},
+        {GH, "api.github.com", 443, "GET", "/repos/a/b/pulls", "GET not permitted", 1, NULL},
+        {GH, "api.github.com", 443, "POST", "/repos/a/b/issues", "POST not permitted", 1, NULL},
+        {GH, "API.github.com.", 443, "get", "/repos/a/c/x*y", NULL, 1, NULL},
+        {GH, "api.github.com", 443, "GET", "/user", NULL, 2, NULL},
+        {GH, "api.github.com", 443, "DELETE", "/repos/a/b", "deny rule", 1, NULL},
+        {GH, "uploads.github.com", 443, "POST", "/v1/files", "POST not permitted", 1, NULL},
+        {CURL, "example.com", 443, NULL, NULL, "no policy allows /usr/bin/curl", 2, NULL},
+        {"/usr/bin/git", "example.com", 443, NULL, NULL, "no policy", 1, NULL},
+        {CURL, "example.com", 80, NULL, NULL, "no policy", 1, NULL},
+        {"/usr/bin/pip", "pypi.org", 443, NULL, NULL, NULL, 4, NULL},
+        {CURL, "files.pythonhosted.org", 443, "GET", "/packages/x.whl", NULL, 1, NULL},
+        {CURL, NULL, 443, NULL, NULL, NULL, 1, NULL},
 };
 
 static struct policy *
@@ -217,8 +217,8 @@ static void
 test_nothing_to_add(const struct policy *base)
 {
 	static const struct sug_obs ok[] = {
-	        {GH, "api.github.com", 443, "GET", "/user", NULL, 1},
-	        {"/usr/bin/pip", "pypi.org", 443, "GET", "/simple/", NULL, 1},
+	        {GH, "api.github.com", 443, "GET", "/user", NULL, 1, NULL},
+	        {"/usr/bin/pip", "pypi.org", 443, "GET", "/simple/", NULL, 1, NULL},
 	};
 	struct sbuf extra = {0}, summary = {0};
 
@@ -252,7 +252,7 @@ test_template_copied(void)
 	                           "        rules: [{allow: {method: GET, path: /ws}}]\n"
 	                           "    binaries: [{path: /usr/bin/node}]\n";
 	static const struct sug_obs o[] = {
-	        {"/usr/bin/node", "ws.example.com", 8080, "GET", "/feed", NULL, 1},
+	        {"/usr/bin/node", "ws.example.com", 8080, "GET", "/feed", NULL, 1, NULL},
 	};
 	struct policy *base = load("ws", yaml), *p = NULL;
 	struct sbuf extra = {0}, summary = {0};
@@ -276,6 +276,49 @@ test_template_copied(void)
 	sbuf_free(&summary);
 }
 
+/* Learn mode dials private addresses (a registry on the LAN): the suggestion must list
+ * each one in allowed_ips, or the new block would still be refused at connect time. */
+static void
+test_private_addresses(void)
+{
+	static const char yaml[] = "version: 1\n"
+	                           "network_policies:\n"
+	                           "  api:\n"
+	                           "    endpoints:\n"
+	                           "      - host: git.lan\n"
+	                           "        port: 80\n"
+	                           "        protocol: rest\n"
+	                           "        enforcement: enforce\n"
+	                           "        allowed_ips: [10.9.0.0/16]\n"
+	                           "        rules: [{allow: {method: GET, path: /a}}]\n"
+	                           "    binaries: [{path: /usr/bin/git}]\n";
+	static const struct sug_obs o[] = {
+	        {CURL, "registry.lan", 443, NULL, NULL, NULL, 1, "10.1.2.3"},
+	        {CURL, "registry.lan", 443, NULL, NULL, NULL, 1, "10.1.2.4"},
+	        {"/usr/bin/wget", "registry.lan", 443, NULL, NULL, NULL, 1, "10.1.2.3"},
+	        {CURL, "public.example", 443, NULL, NULL, NULL, 1, "93.184.216.34"},
+	        {"/usr/bin/git", "git.lan", 80, "POST", "/b", NULL, 1, NULL},
+	};
+	struct policy *base = load("lan", yaml), *p = NULL;
+	struct sbuf extra = {0}, summary = {0};
+	const char *x;
+
+	if (!T_OK(base != NULL, "the LAN base loads"))
+		return;
+	p = suggest(base, o, NELEM(o), &extra, &summary);
+	x = sbuf_str(&extra);
+	T_OK(p != NULL, "the suggestion with private addresses loads");
+	T_CONTAINS(x, "port: 443\n        allowed_ips: [\"10.1.2.3\", \"10.1.2.4\"]\n",
+	           "each private address dialled is listed once, exactly");
+	T_OK(strstr(x, "93.184.216.34") == NULL, "a public address needs no allowed_ips");
+	T_CONTAINS(x, "allowed_ips: [\"10.9.0.0/16\"]\n",
+	           "an inspected endpoint made like the base's keeps its allowed_ips");
+	policy_free(p);
+	policy_free(base);
+	sbuf_free(&extra);
+	sbuf_free(&summary);
+}
+
 int
 main(void)
 {
@@ -287,6 +330,7 @@ main(void)
 	test_deterministic(base);
 	test_nothing_to_add(base);
 	test_template_copied();
+	test_private_addresses();
 	policy_free(base);
 	return t_done();
 }
