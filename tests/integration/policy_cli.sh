@@ -263,7 +263,7 @@ elif command -v nroff >/dev/null; then
 else
 	skip "neither groff nor nroff installed: man page rendering not checked"
 fi
-for w in "policy default" "policy check" "policy explain" "\\-\\-ancestor" "setup" "EXIT STATUS" "FILES" "EXAMPLES"; do
+for w in "policy default" "policy check" "policy explain" "policy get" "policy set" "policy suggest" "agentcage ps" "agentcage exec" "agentcage stop" "agentcage logs" "\\-\\-learn" "\\-\\-ancestor" "setup" "EXIT STATUS" "FILES" "EXAMPLES"; do
 	check "man page covers $w" grep -qF -- "$w" "$man_src"
 done
 

@@ -19,9 +19,16 @@ exec {upfd}<>"$UP"
 
 # The sandbox under test: its command says "up" on one fifo, then waits on another until
 # the test lets it go (or stop ends it).
-px --policy "$PD/base.yaml" -- /bin/sh -c "echo up > $UP; read x < $HOLD" &
+cp "$PD/base.yaml" "$SB_WORK/policy.yaml"
+px --policy "$SB_WORK/policy.yaml" -- /bin/sh -c "echo up > $UP; read x < $HOLD" &
 RUN_PID=$!
-live_cleanup() { kill -KILL "$RUN_PID" 2>/dev/null; wait "$RUN_PID" 2>/dev/null; }
+# On failure: stop whatever is still running (by name, through its control socket: px's
+# $! is a subshell, not agentcage), then reap.
+live_cleanup() {
+	"$AGENTCAGE" stop "$SB_NAME" --grace 1 >/dev/null 2>&1
+	"$AGENTCAGE" stop "$SB_NAME-x" --grace 1 >/dev/null 2>&1
+	wait "$RUN_PID" 2>/dev/null # only ours: the lab's servers are netlab_down's
+}
 trap 'live_cleanup; netlab_down >/dev/null 2>&1; sb_cleanup' EXIT
 read -r -t 30 word <&"$upfd"
 expect_eq "the sandbox is up" "$word" "up"
@@ -35,7 +42,7 @@ import json, sys, os
 a = [s for s in json.load(sys.stdin) if s["name"] == sys.argv[1]]
 s = a[0] if a else {}
 exe = os.readlink("/proc/%d/exe" % s["pid"]) if s.get("pid") else ""
-print(len(a), exe == os.path.realpath(sys.argv[2]), s.get("generation"), s.get("policy_source", "").endswith("base.yaml"),
+print(len(a), exe == os.path.realpath(sys.argv[2]), s.get("generation"), s.get("policy_source", "").endswith("policy.yaml"),
       isinstance(s.get("connections_open"), int), s.get("learn"))' "$SB_NAME" "$AGENTCAGE")
 expect_eq "ps --json: one entry, the supervisor's pid, generation 1, policy, counts" "$js" "1 True 1 True True False"
 
@@ -121,6 +128,30 @@ PY
 )
 expect_eq "the closed tunnel is logged with the generation" "$out" "/usr/bin/python3.11 files.test 80"
 
+# --- SIGHUP: the --policy file read again ------------------------------------------------
+SUP=$(AC ps --json | /usr/bin/python3 -c '
+import json, sys
+print([s["pid"] for s in json.load(sys.stdin) if s["name"] == sys.argv[1]][0])' "$SB_NAME")
+gen() {
+	AC ps --json | /usr/bin/python3 -c '
+import json, sys
+print([s["generation"] for s in json.load(sys.stdin) if s["name"] == sys.argv[1]][0])' "$SB_NAME"
+}
+# The signal is pending before ps connects, and the supervisor's loop handles it first.
+g1=$(($(gen) + 1))
+cp "$PD/wider.yaml" "$SB_WORK/policy.yaml"
+kill -HUP "$SUP"
+expect_eq "SIGHUP loads the edited --policy file as the next generation" "$(gen)" "$g1"
+expect_contains "and says so on stderr" "$(cat "$SB_WORK.err")" "SIGHUP: generation $g1 loaded from $SB_WORK/policy.yaml"
+out=$(AC exec "$SB_NAME" -- $CURL http://files.test/hello 2>&1)
+expect_eq "curl is allowed again by the reloaded file" "$out" "hello from $NETLAB_IP_A"
+cp "$PD/static.yaml" "$SB_WORK/policy.yaml"
+kill -HUP "$SUP"
+expect_eq "a reload changing static sections is refused (generation $g1 stays)" "$(gen)" "$g1"
+expect_contains "naming the field on stderr" "$(cat "$SB_WORK.err")" "filesystem_policy.read_write"
+expect_contains "and the policy line in the log says refused" \
+	"$(grep '"event":"policy"' "$SB_LOG" | tail -1)" '"result":"refused"'
+
 # --- stop ------------------------------------------------------------------------------
 AC stop "$SB_NAME" --grace 5; rc=$?
 expect_eq "stop succeeds" "$rc" 0
@@ -128,6 +159,23 @@ wait "$RUN_PID"; rc=$?
 expect_eq "the run ended by SIGTERM (128+15)" "$rc" 143
 expect_eq "ps no longer lists it" "$(AC ps | grep -c -- "$SB_NAME")" 0
 check "no control socket is left" test ! -e "/run/agentcage/$SB_NAME.sock"
+
+# --- a supervisor killed outright leaves nothing behind -----------------------------------
+CRASH=$SB_NAME-x
+"$AGENTCAGE" run --name "$CRASH" --workdir "$SB_WORK" --log "$SB_LOG" "${SB_ENV[@]}" \
+	--policy "$PD/base.yaml" -- /bin/sh -c "echo up > $UP; read x < $HOLD" 2>/dev/null &
+CRASH_PID=$!
+read -r -t 30 word <&"$upfd"
+expect_eq "a second sandbox is up" "$word" "up"
+out=$("$AGENTCAGE" run --name "$CRASH" --workdir "$SB_WORK" --log "$SB_LOG" -- true 2>&1); rc=$?
+expect_eq "the same name cannot run twice" "$rc" 1
+expect_contains "and the error names the holder and the fix" "$out" "already running (pid $CRASH_PID)"
+kill -KILL "$CRASH_PID"
+{ wait "$CRASH_PID"; } 2>/dev/null
+check "its state file is still there after SIGKILL" test -e "/run/agentcage/$CRASH.json"
+expect_eq "ps does not list a dead sandbox" "$(AC ps | grep -c -- "$CRASH")" 0
+check "and removed its state file and socket" \
+	test ! -e "/run/agentcage/$CRASH.json" -a ! -e "/run/agentcage/$CRASH.sock"
 
 # --- learn mode and policy suggest ------------------------------------------------------
 AGENT='set -e
