@@ -172,9 +172,9 @@ run_ctl_exec(void *arg, struct ctl_conn *c, char *const argv[], int fds[3], bool
 			    strerror(errno));
 		return -1;
 	}
-	/* supervise_exec() sent copies to init; the server expects the handler to own them. */
-	for (int i = 0; i < 3; i++)
-		ut_close(&fds[i]);
+	/* supervise_exec() sent them to init and closed ours; the server must not close
+	 * them again (another thread may already have the numbers). */
+	fds[0] = fds[1] = fds[2] = -1;
 	le.id = x->id;
 	le.sandbox_pid = x->sandbox_pid;
 	if (lifelog_write_exec(&r->log, &le) == -1)
