@@ -4,61 +4,13 @@
  * event loop, the policy a real engine. Identity and the address rules are stubbed (a
  * socketpair has no sandbox process behind it, and the real rules refuse loopback).
  */
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "policy/diag.h"
-#include "policy/engine.h"
-#include "policy/load.h"
-#include "proxy/conn.h"
-#include "proxy/hostsfile.h"
 #include "proxy/http1.h"
-#include "proxy/resolve.h"
-#include "t.h"
-#include "util/evloop.h"
-#include "util/util.h"
+#include "proxy_fixture.h"
 
-#define CLIENT_EXE "/usr/bin/test-client"
-
-static const char *g_exe = CLIENT_EXE;
-
-static int
-stub_identify(void *arg, const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
-	      struct conn_who *who, char *reason, size_t reason_len)
-{
-	(void)arg;
-	(void)peer;
-	(void)local;
-	if (g_exe == NULL) {
-		snprintf(reason, reason_len, "no process found owning the socket");
-		return -1;
-	}
-	who->pid = getpid();
-	who->exe = ut_xstrdup(g_exe);
-	who->ancestors = ut_xcalloc(1, sizeof(char *));
-	who->ancestors[0] = ut_xstrdup("/usr/bin/bash");
-	who->nancestors = 1;
-	return 0;
-}
-
-static int
-stub_check(const struct engine *e, const struct decision *d, const char *host,
-	   const struct sockaddr *sa, uint16_t port, char *reason, size_t len)
-{
-	(void)e;
-	(void)d;
-	(void)sa;
-	(void)port;
-	if (strcmp(host, "refused.test") == 0) {
-		snprintf(reason, len, "refused.test resolves to internal address 127.0.0.1");
-		errno = EACCES;
-		return -1;
-	}
-	return 0;
-}
+#define WATCHDOG_MS 20000
 
 /* --- a loopback upstream: echo, or one HTTP response --- */
 
@@ -74,25 +26,22 @@ static void
 up_io_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
 	struct upstream *u = data;
-	ssize_t n;
+	const size_t before = u->len;
+	const int r = pxfx_read_more(fd, u->got, sizeof(u->got), &u->len);
 
 	(void)events;
-	n = read(fd, u->got + u->len, sizeof(u->got) - u->len - 1);
-	if (n == -1 && errno == EAGAIN)
+	if (r == 0)
 		return;
-	if (n <= 0) {
+	if (r == -1) {
 		u->eof = true;
 		shutdown(fd, SHUT_WR); /* echo: our half-close follows the client's */
 		evloop_del(loop, fd);
 		return;
 	}
 	if (!u->http) {
-		(void)!write(fd, u->got + u->len, (size_t)n);
-		u->len += (size_t)n;
+		(void)!write(fd, u->got + before, u->len - before);
 		return;
 	}
-	u->len += (size_t)n;
-	u->got[u->len] = '\0';
 	if (strstr(u->got, "\r\n\r\n")) {
 		static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
 		(void)!write(fd, resp, sizeof(resp) - 1);
@@ -112,134 +61,38 @@ up_accept_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 		evloop_add(loop, u->fd, EV_READ, up_io_cb, u);
 }
 
-static int
-up_listen(uint16_t *port)
-{
-	struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(in);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd == -1 || bind(fd, (struct sockaddr *)&in, sizeof(in)) == -1 || listen(fd, 16) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&in, &len) == -1)
-		return -1;
-	*port = ntohs(in.sin_port);
-	return fd;
-}
-
-/* --- the test client --- */
-
-struct client {
-	int fd;
-	char got[16384];
-	size_t len;
-	bool eof;
-	const char *after_200; /* sent once the 200 arrived, then SHUT_WR */
-	bool sent_after;
-};
-
-static void
-cli_cb(struct evloop *loop, int fd, uint32_t events, void *data)
-{
-	struct client *c = data;
-	ssize_t n;
-
-	(void)events;
-	n = read(fd, c->got + c->len, sizeof(c->got) - c->len - 1);
-	if (n == -1 && errno == EAGAIN)
-		return;
-	if (n <= 0) {
-		c->eof = true;
-		evloop_del(loop, fd);
-		evloop_stop(loop);
-		return;
-	}
-	c->len += (size_t)n;
-	c->got[c->len] = '\0';
-	if (c->after_200 && !c->sent_after && strstr(c->got, "established\r\n\r\n")) {
-		c->sent_after = true;
-		(void)!write(fd, c->after_200, strlen(c->after_200));
-		shutdown(fd, SHUT_WR);
-	}
-}
-
-static long
-watchdog_cb(struct evloop *loop, long long id, void *data)
-{
-	(void)id;
-	*(bool *)data = true;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
-/* Stops the loop once every proxied connection is closed; checks every millisecond. */
-static long
-settle_cb(struct evloop *loop, long long id, void *data)
-{
-	const struct proxy_ctx *px = data;
-
-	(void)id;
-	if (px->nlive > 0)
-		return 1;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
 struct world {
-	struct evloop *loop;
-	struct proxy_ctx px;
-	struct hosts hosts;
-	struct policy *pol;
-	struct engine *eng;
+	struct pxfx_proxy p;
 	struct upstream up;
 	uint16_t port, dead_port;
-	int logfd[2];
 };
 
 /* Sends <req> from a fresh client and runs the loop until the client sees EOF. */
 static void
-roundtrip(struct world *w, const char *req, size_t reqlen, struct client *c)
+roundtrip(struct world *w, const char *req, size_t reqlen, struct pxfx_client *c)
 {
-	int sv[2];
-	bool fired = false;
-	long long wd;
-
-	c->len = 0;
-	c->eof = false;
-	c->got[0] = '\0';
-	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv);
-	c->fd = sv[0];
-	evloop_add(w->loop, c->fd, EV_READ, cli_cb, c);
-	conn_start(&w->px, sv[1]);
-	(void)!write(c->fd, req, reqlen);
-	wd = evloop_timer_add(w->loop, 20000, watchdog_cb, &fired);
-	evloop_run(w->loop);
-	evloop_timer_del(w->loop, wd);
-	T_OK(!fired, "the exchange ended on its own (no watchdog)");
-	close(c->fd);
+	(void)pxfx_client_start(&w->p, c, req, reqlen);
+	T_OK(pxfx_run_until(w->p.loop, pxfx_client_eof, c, WATCHDOG_MS),
+	     "the exchange ended on its own (no watchdog)");
+	ut_close(&c->fd);
 	/* The proxy side finishes (drain, decision line) once it sees the close. */
-	wd = evloop_timer_add(w->loop, 0, settle_cb, &w->px);
-	evloop_run(w->loop);
-	evloop_timer_del(w->loop, wd);
+	(void)pxfx_settle(&w->p, 0, WATCHDOG_MS);
 }
 
 /* The last decision line written to the log pipe. */
 static const char *
 last_log(struct world *w, char *buf, size_t len)
 {
-	ssize_t n = read(w->logfd[0], buf, len - 1);
-	char *last;
+	size_t n = 0;
 
-	buf[n > 0 ? n : 0] = '\0';
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	last = strrchr(buf, '\n');
-	return last ? last + 1 : buf;
+	pxfx_drain(w->p.logfd[0], buf, len, &n);
+	return pxfx_last_line(buf);
 }
 
 static void
 test_connect(struct world *w)
 {
-	struct client c = { .after_200 = "more" };
+	struct pxfx_client c = { .after_200 = "more" };
 	char req[256], log[4096];
 
 	snprintf(req, sizeof(req), "CONNECT upstream.test:%u HTTP/1.1\r\nHost: upstream.test\r\n\r\nEARLY",
@@ -268,7 +121,7 @@ static void expect_error(struct world *w, const char *what, const char *req, con
 static void
 test_forward(struct world *w)
 {
-	struct client c = { 0 };
+	struct pxfx_client c = { 0 };
 	char req[512];
 
 	snprintf(req, sizeof(req),
@@ -348,7 +201,7 @@ static void
 expect_error(struct world *w, const char *what, const char *req, const char *status,
 	     const char *kind, const char *detail)
 {
-	struct client c = { 0 };
+	struct pxfx_client c = { 0 };
 	char log[4096];
 
 	roundtrip(w, req, strlen(req), &c);
@@ -368,13 +221,13 @@ test_errors(struct world *w)
 	char req[256];
 	static char big[HTTP1_MAX_HEAD + 64];
 
-	g_exe = "/usr/bin/other";
+	pxfx_exe = "/usr/bin/other";
 	expect_error(w, "binary not in the block", "CONNECT upstream.test:443 HTTP/1.1\r\n\r\n",
 		     "HTTP/1.1 403 Forbidden", "\"error\":\"policy_denied\"", "/usr/bin/other");
-	g_exe = NULL;
+	pxfx_exe = NULL;
 	expect_error(w, "identity failure", "CONNECT upstream.test:443 HTTP/1.1\r\n\r\n",
 		     "HTTP/1.1 403 Forbidden", "\"error\":\"policy_denied\"", "caller identity");
-	g_exe = CLIENT_EXE;
+	pxfx_exe = CLIENT_EXE;
 	expect_error(w, "host not in the policy", "CONNECT pypi.org:443 HTTP/1.1\r\n\r\n",
 		     "HTTP/1.1 403", "policy_denied", "pypi.org");
 	expect_error(w, ".invalid", "CONNECT evil.invalid:443 HTTP/1.1\r\n\r\n",
@@ -399,14 +252,15 @@ test_errors(struct world *w)
 static int
 world_init(struct world *w)
 {
-	char pol[1024], hosts[256], err[256];
-	struct diag d = { 0 };
+	char pol[1024];
 	int dead;
 
 	memset(w, 0, sizeof(*w));
 	w->up.fd = -1;
-	if ((w->loop = evloop_new()) == NULL || (w->up.lfd = up_listen(&w->port)) == -1 ||
-	    (dead = up_listen(&w->dead_port)) == -1)
+	if (pxfx_proxy_init(&w->p, "upstream.test refused.test dead.test rest.test skip.test",
+			    false) == -1 ||
+	    (w->up.lfd = pxfx_listen(&w->port, SOCK_NONBLOCK)) == -1 ||
+	    (dead = pxfx_listen(&w->dead_port, SOCK_NONBLOCK)) == -1)
 		return -1;
 	close(dead); /* nothing listens there any more: connect gets ECONNREFUSED */
 	snprintf(pol, sizeof(pol),
@@ -422,42 +276,17 @@ world_init(struct world *w)
 		 "  bad_target:\n    endpoints: [ { host: x, port: 80 } ]\n"
 		 "    binaries: [ { path: " CLIENT_EXE " } ]\n",
 		 w->port, w->dead_port, w->port, w->port);
-	if (policy_load_buffer("t", pol, strlen(pol), &d, &w->pol) == -1) {
-		diag_print(&d, stdout);
-		diag_free(&d);
+	if (pxfx_proxy_policy(&w->p, pol) == -1)
 		return -1;
-	}
-	diag_free(&d);
-	snprintf(hosts, sizeof(hosts), "127.0.0.1 upstream.test refused.test dead.test rest.test skip.test\n");
-	if ((w->eng = engine_new(w->pol)) == NULL ||
-	    hosts_parse(&w->hosts, "t", hosts, strlen(hosts), err, sizeof(err)) == -1 ||
-	    pipe2(w->logfd, O_CLOEXEC | O_NONBLOCK) == -1)
-		return -1;
-	w->px.loop = w->loop;
-	w->px.engine = w->eng;
-	w->px.relay_mode = RELAY_SPLICE;
-	w->px.log = (struct declog){ .fd = w->logfd[1], .err_fd = -1, .sandbox = "t" };
-	w->px.ops = (struct conn_ops){ .identify = stub_identify, .check_address = stub_check };
-	if (resolver_new(&w->px.resolver, &w->hosts) == -1 ||
-	    resolver_start(w->px.resolver, w->loop) == -1)
-		return -1;
-	return evloop_add(w->loop, w->up.lfd, EV_READ, up_accept_cb, &w->up);
+	return evloop_add(w->p.loop, w->up.lfd, EV_READ, up_accept_cb, &w->up);
 }
 
 static void
 world_free(struct world *w)
 {
-	conn_close_all(&w->px);
-	conn_reap(&w->px);
-	resolver_free(w->px.resolver);
-	evloop_free(w->loop);
-	engine_free(w->eng);
-	policy_free(w->pol);
-	hosts_free(&w->hosts);
+	pxfx_proxy_free(&w->p);
 	ut_close(&w->up.lfd);
 	ut_close(&w->up.fd);
-	ut_close(&w->logfd[0]);
-	ut_close(&w->logfd[1]);
 }
 
 int
@@ -466,16 +295,17 @@ main(void)
 	struct world w;
 
 	signal(SIGPIPE, SIG_IGN);
+	pxfx_ancestor = "/usr/bin/bash";
 	if (world_init(&w) == -1) {
 		T_OK(0, "set-up failed: %s", strerror(errno));
 		return t_done();
 	}
 	test_connect(&w);
-	w.px.relay_mode = RELAY_COPY;
+	w.p.px.relay_mode = RELAY_COPY;
 	test_connect(&w); /* the same through the copy path */
 	test_forward(&w);
 	test_errors(&w);
-	T_OK(w.px.nlive == 0, "no connection is left open");
+	T_OK(w.p.px.nlive == 0, "no connection is left open");
 	world_free(&w);
 	return t_done();
 }

@@ -8,9 +8,7 @@
  * the address rules are stubbed (no sandbox process; loopback is refused by the real
  * rules).
  */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,48 +17,12 @@
 
 #include <openssl/ssl.h>
 
-#include "policy/diag.h"
-#include "policy/engine.h"
-#include "policy/load.h"
-#include "proxy/conn.h"
-#include "proxy/hostsfile.h"
-#include "proxy/resolve.h"
-#include "t.h"
+#include "proxy_fixture.h"
 #include "tls/ca.h"
 #include "tls/upstream.h"
-#include "util/evloop.h"
-#include "util/util.h"
 
-#define CLIENT_EXE "/usr/bin/test-client"
 #define IO_TIMEOUT_S 10
-
-static int
-stub_identify(void *arg, const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
-	      struct conn_who *who, char *reason, size_t reason_len)
-{
-	(void)arg;
-	(void)peer;
-	(void)local;
-	(void)reason;
-	(void)reason_len;
-	who->pid = getpid();
-	who->exe = ut_xstrdup(CLIENT_EXE);
-	return 0;
-}
-
-static int
-stub_check(const struct engine *e, const struct decision *d, const char *host,
-	   const struct sockaddr *sa, uint16_t port, char *reason, size_t len)
-{
-	(void)e;
-	(void)d;
-	(void)host;
-	(void)sa;
-	(void)port;
-	(void)reason;
-	(void)len;
-	return 0;
-}
+#define SCENARIO_WATCHDOG_MS 30000
 
 /* --- blocking I/O over a socket, TLS or not (client and origin threads) --- */
 
@@ -233,15 +195,10 @@ out:
 /* --- the world: loop, proxy context, engine, CAs --- */
 
 struct world {
-	struct evloop *loop;
-	struct proxy_ctx px;
-	struct hosts hosts;
-	struct policy *pol;
-	struct engine *eng;
+	struct pxfx_proxy p;
 	struct tls_ca *sandbox_ca, *origin_ca;
 	struct tls_upstream *proxy_up, *client_up;
 	struct origin o;
-	int logfd[2], errfd[2];
 	char log[65536], err[8192];
 };
 
@@ -295,45 +252,13 @@ client_main(void *arg)
 	return NULL;
 }
 
+/* The client thread is done: sets the bool at <data>. */
 static void
 done_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
-	(void)fd;
 	(void)events;
-	(void)data;
-	evloop_stop(loop);
-}
-
-static long
-watchdog_cb(struct evloop *loop, long long id, void *data)
-{
-	(void)id;
 	*(bool *)data = true;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
-static long
-settle_cb(struct evloop *loop, long long id, void *data)
-{
-	const struct proxy_ctx *px = data;
-
-	(void)id;
-	if (px->nlive > 0)
-		return 1;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
-static void
-drain_pipe(int fd, char *buf, size_t cap)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1 < cap && (n = read(fd, buf + len, cap - len - 1)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
+	evloop_del(loop, fd);
 }
 
 /*
@@ -345,8 +270,8 @@ static void
 scenario(struct world *w, struct client *c)
 {
 	int sv[2];
-	bool fired = false;
-	long long wd;
+	bool done = false;
+	size_t len;
 
 	c->w = w;
 	w->o.io = (struct io){ .fd = -1 };
@@ -360,16 +285,13 @@ scenario(struct world *w, struct client *c)
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	c->io.fd = sv[0];
 	io_timeouts(sv[0]);
-	conn_start(&w->px, sv[1]);
-	evloop_add(w->loop, c->done[0], EV_READ, done_cb, NULL);
+	conn_start(&w->p.px, sv[1]);
+	evloop_add(w->p.loop, c->done[0], EV_READ, done_cb, &done);
 	pthread_t th;
 	pthread_create(&th, NULL, client_main, c);
-	wd = evloop_timer_add(w->loop, 30000, watchdog_cb, &fired);
-	evloop_run(w->loop);
-	evloop_timer_del(w->loop, wd);
-	T_OK(!fired, "%s: the exchange ended on its own (no watchdog)", c->host);
+	T_OK(pxfx_run_until(w->p.loop, pxfx_flag_set, &done, SCENARIO_WATCHDOG_MS),
+	     "%s: the exchange ended on its own (no watchdog)", c->host);
 	pthread_join(th, NULL);
-	evloop_del(w->loop, c->done[0]);
 	ut_close(&c->done[0]);
 	ut_close(&c->done[1]);
 	if (c->io.ssl) {
@@ -377,12 +299,12 @@ scenario(struct world *w, struct client *c)
 		c->io.ssl = NULL;
 	}
 	ut_close(&c->io.fd); /* the proxy finishes (drain, log lines) once it sees this */
-	wd = evloop_timer_add(w->loop, 0, settle_cb, &w->px);
-	evloop_run(w->loop);
-	evloop_timer_del(w->loop, wd);
+	(void)pxfx_settle(&w->p, 0, SCENARIO_WATCHDOG_MS);
 	pthread_join(w->o.th, NULL);
-	drain_pipe(w->logfd[0], w->log, sizeof(w->log));
-	drain_pipe(w->errfd[0], w->err, sizeof(w->err));
+	len = 0;
+	pxfx_drain(w->p.logfd[0], w->log, sizeof(w->log), &len);
+	len = 0;
+	pxfx_drain(w->p.errfd[0], w->err, sizeof(w->err), &len);
 }
 
 static void
@@ -722,26 +644,14 @@ test_websocket(struct world *w)
 static int
 world_init(struct world *w)
 {
-	char pol[2048], hosts[256], err[512], path[] = "/tmp/agentcage-l7-XXXXXX";
-	struct diag d = { 0 };
+	char pol[2048], err[512], path[] = "/tmp/agentcage-l7-XXXXXX";
 	const char *pem;
 	int fd;
 
 	memset(w, 0, sizeof(*w));
-	if ((w->loop = evloop_new()) == NULL)
+	if (pxfx_proxy_init(&w->p, "rest.test wrong.test audit.test pass.test", true) == -1 ||
+	    (w->o.lfd = pxfx_listen(&w->o.port, 0)) == -1)
 		return -1;
-	{
-		struct sockaddr_in in = { .sin_family = AF_INET,
-					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t len = sizeof(in);
-
-		w->o.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (w->o.lfd == -1 || bind(w->o.lfd, (struct sockaddr *)&in, sizeof(in)) == -1 ||
-		    listen(w->o.lfd, 16) == -1 ||
-		    getsockname(w->o.lfd, (struct sockaddr *)&in, &len) == -1)
-			return -1;
-		w->o.port = ntohs(in.sin_port);
-	}
 	snprintf(pol, sizeof(pol),
 		 "version: 1\nnetwork_policies:\n"
 		 "  lab:\n    endpoints:\n"
@@ -754,17 +664,7 @@ world_init(struct world *w)
 		 "      - { host: pass.test, port: %u }\n"
 		 "    binaries: [ { path: " CLIENT_EXE " } ]\n",
 		 w->o.port, w->o.port, w->o.port, w->o.port);
-	if (policy_load_buffer("t", pol, strlen(pol), &d, &w->pol) == -1) {
-		diag_print(&d, stdout);
-		diag_free(&d);
-		return -1;
-	}
-	diag_free(&d);
-	snprintf(hosts, sizeof(hosts), "127.0.0.1 rest.test wrong.test audit.test pass.test\n");
-	if ((w->eng = engine_new(w->pol)) == NULL ||
-	    hosts_parse(&w->hosts, "t", hosts, strlen(hosts), err, sizeof(err)) == -1 ||
-	    pipe2(w->logfd, O_CLOEXEC | O_NONBLOCK) == -1 ||
-	    pipe2(w->errfd, O_CLOEXEC | O_NONBLOCK) == -1)
+	if (pxfx_proxy_policy(&w->p, pol) == -1)
 		return -1;
 	if (tls_ca_new(&w->sandbox_ca, "t", err, sizeof(err)) == -1 ||
 	    tls_ca_new(&w->origin_ca, "origin", err, sizeof(err)) == -1) {
@@ -792,38 +692,20 @@ world_init(struct world *w)
 		return -1;
 	}
 	unlink(path);
-	w->px.loop = w->loop;
-	w->px.engine = w->eng;
-	w->px.relay_mode = RELAY_SPLICE;
-	w->px.ca = w->sandbox_ca;
-	w->px.upstream = w->proxy_up;
-	w->px.log = (struct declog){ .fd = w->logfd[1], .err_fd = w->errfd[1], .sandbox = "t" };
-	w->px.ops = (struct conn_ops){ .identify = stub_identify, .check_address = stub_check };
-	if (resolver_new(&w->px.resolver, &w->hosts) == -1 ||
-	    resolver_start(w->px.resolver, w->loop) == -1)
-		return -1;
+	w->p.px.ca = w->sandbox_ca;
+	w->p.px.upstream = w->proxy_up;
 	return 0;
 }
 
 static void
 world_free(struct world *w)
 {
-	conn_close_all(&w->px);
-	conn_reap(&w->px);
-	resolver_free(w->px.resolver);
-	evloop_free(w->loop);
-	engine_free(w->eng);
-	policy_free(w->pol);
-	hosts_free(&w->hosts);
+	pxfx_proxy_free(&w->p);
 	tls_upstream_free(w->proxy_up);
 	tls_upstream_free(w->client_up);
 	tls_ca_free(w->sandbox_ca);
 	tls_ca_free(w->origin_ca);
 	ut_close(&w->o.lfd);
-	ut_close(&w->logfd[0]);
-	ut_close(&w->logfd[1]);
-	ut_close(&w->errfd[0]);
-	ut_close(&w->errfd[1]);
 }
 
 int
@@ -847,7 +729,7 @@ main(void)
 	test_audit(&w);
 	test_websocket(&w);
 	test_sni(&w);
-	T_OK(w.px.nlive == 0, "no connection is left open");
+	T_OK(w.p.px.nlive == 0, "no connection is left open");
 	world_free(&w);
 	return t_done();
 }

@@ -8,55 +8,16 @@
  * Every wait is on an event: the loop runs until a condition over what the sockets
  * delivered holds, with a watchdog that fails the test instead of hanging.
  */
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 
-#include "policy/diag.h"
-#include "policy/engine.h"
-#include "policy/load.h"
-#include "proxy/conn.h"
 #include "proxy/gen.h"
-#include "proxy/hostsfile.h"
-#include "proxy/resolve.h"
-#include "t.h"
+#include "proxy_fixture.h"
 #include "tls/ca.h"
-#include "util/evloop.h"
-#include "util/util.h"
 
-#define CLIENT_EXE  "/usr/bin/test-client"
-#define WATCHDOG_MS 10000
-#define MAX_UP      32 /* origin connections over the whole run */
-
-static int
-stub_identify(void *arg, const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
-              struct conn_who *who, char *reason, size_t reason_len)
-{
-	(void)arg;
-	(void)peer;
-	(void)local;
-	(void)reason;
-	(void)reason_len;
-	who->pid = getpid();
-	who->exe = ut_xstrdup(CLIENT_EXE);
-	return 0;
-}
-
-static int
-stub_check(const struct engine *e, const struct decision *d, const char *host,
-           const struct sockaddr *sa, uint16_t port, char *reason, size_t len)
-{
-	(void)e;
-	(void)d;
-	(void)host;
-	(void)sa;
-	(void)port;
-	(void)reason;
-	(void)len;
-	return 0;
-}
+#define WATCHDOG_MS     10000
+#define MAX_UP          32 /* origin connections over the whole run */
+#define POLICY_TEXT_MAX 4096
 
 /* --- the loopback origin: echo, or a 200 "ok" per request head on a kept connection --- */
 
@@ -77,21 +38,20 @@ static void
 up_io_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
 	struct up_conn *u = data;
-	ssize_t n = read(fd, u->got + u->len, sizeof(u->got) - u->len - 1);
+	const size_t before = u->len;
+	const int r = pxfx_read_more(fd, u->got, sizeof(u->got), &u->len);
 	char *end;
 
 	(void)events;
-	if (n == -1 && errno == EAGAIN)
+	if (r == 0)
 		return;
-	if (n <= 0) {
+	if (r == -1) {
 		evloop_del(loop, fd);
 		ut_close(&u->fd);
 		return;
 	}
-	u->len += (size_t)n;
-	u->got[u->len] = '\0';
 	if (u->answered == SIZE_MAX) { /* echo */
-		(void)!write(fd, u->got + u->len - (size_t)n, (size_t)n);
+		(void)!write(fd, u->got + before, u->len - before);
 		return;
 	}
 	while ((end = strstr(u->got + u->answered, "\r\n\r\n")) != NULL) {
@@ -135,207 +95,69 @@ up_accept_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 	}
 }
 
-static int
-up_listen(uint16_t *port)
-{
-	struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(in);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd == -1 || bind(fd, (struct sockaddr *)&in, sizeof(in)) == -1 ||
-	    listen(fd, 16) == -1 || getsockname(fd, (struct sockaddr *)&in, &len) == -1) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	*port = ntohs(in.sin_port);
-	return fd;
-}
-
 /* --- clients, and running the loop until something happened --- */
 
-struct client {
-	int fd;
-	char got[16384];
-	size_t len;
-	bool eof;
-};
-
-static void
-cli_cb(struct evloop *loop, int fd, uint32_t events, void *data)
-{
-	struct client *c = data;
-	ssize_t n;
-
-	(void)events;
-	n = read(fd, c->got + c->len, sizeof(c->got) - c->len - 1);
-	if (n == -1 && errno == EAGAIN)
-		return;
-	if (n <= 0) {
-		c->eof = true;
-		evloop_del(loop, fd);
-		return;
-	}
-	c->len += (size_t)n;
-	c->got[c->len] = '\0';
-}
-
-typedef bool (*cond_fn)(const void *arg);
-
-struct waiter {
-	cond_fn cond;
-	const void *arg;
-	long long deadline;
-	bool timed_out;
-};
-
-/* Checks the condition after each millisecond of loop time (a check, not a sleep: the
- * loop keeps serving every socket meanwhile). */
-static long
-waiter_cb(struct evloop *loop, long long id, void *data)
-{
-	struct waiter *w = data;
-
-	(void)id;
-	if (!w->cond(w->arg) && ut_now_ms() < w->deadline)
-		return 1;
-	w->timed_out = !w->cond(w->arg);
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
-/* Runs <loop> until <cond>(<arg>) holds; false when the watchdog fired first. */
-static bool
-run_until(struct evloop *loop, cond_fn cond, const void *arg)
-{
-	struct waiter w = {cond, arg, ut_now_ms() + WATCHDOG_MS, false};
-	long long id = evloop_timer_add(loop, 0, waiter_cb, &w);
-
-	evloop_run(loop);
-	evloop_timer_del(loop, id);
-	return !w.timed_out;
-}
-
-static bool
-cli_has_eof(const void *arg)
-{
-	return ((const struct client *)arg)->eof;
-}
-
-struct want {
-	const struct client *c;
-	const char *text;
-	size_t from;
-};
-
-static bool
-cli_has_text(const void *arg)
-{
-	const struct want *w = arg;
-
-	return w->c->len >= w->from && strstr(w->c->got + w->from, w->text) != NULL;
-}
-
-struct idle {
-	const struct proxy_ctx *px;
-	size_t left;
-};
-
-static bool
-ctx_idle(const void *arg)
-{
-	const struct idle *i = arg;
-
-	return i->px->nlive <= i->left;
-}
-
 struct world {
-	struct evloop *loop;
-	struct proxy_ctx px;
-	struct hosts hosts;
-	struct policy *pol; /* generation 1: borrowed by the proxy, freed here */
-	struct engine *eng;
+	struct pxfx_proxy p; /* its policy is generation 1: borrowed by the proxy */
 	struct tls_ca *ca;
 	struct upstream up;
 	uint16_t port;
-	int logfd[2];
 	char log[65536]; /* every decision line so far */
 	size_t loglen;
 };
 
 /* Opens a client, sends <req>, runs until <text> arrives after what it had. */
 static bool
-cli_open(struct world *w, struct client *c, const char *req, const char *text)
+cli_open(struct world *w, struct pxfx_client *c, const char *req, const char *text)
 {
-	int sv[2];
-
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == -1)
+	if (pxfx_client_start(&w->p, c, req, strlen(req)) == -1)
 		return false;
-	c->fd = sv[0];
-	evloop_add(w->loop, c->fd, EV_READ, cli_cb, c);
-	if (conn_start(&w->px, sv[1]) == -1)
-		return false;
-	(void)!write(c->fd, req, strlen(req));
-	return run_until(w->loop, cli_has_text, &(struct want){c, text, 0});
+	return pxfx_run_until(w->p.loop, pxfx_client_has, &(struct pxfx_want){c, text, 0},
+	                      WATCHDOG_MS);
 }
 
 /* Sends <msg> on an open client and runs until <text> arrives in what follows. */
 static bool
-cli_say(struct world *w, struct client *c, const char *msg, const char *text)
+cli_say(struct world *w, struct pxfx_client *c, const char *msg, const char *text)
 {
 	const size_t from = c->len;
 
 	(void)!write(c->fd, msg, strlen(msg));
-	return run_until(w->loop, cli_has_text, &(struct want){c, text, from});
+	return pxfx_run_until(w->p.loop, pxfx_client_has, &(struct pxfx_want){c, text, from},
+	                      WATCHDOG_MS);
 }
 
 /* Closes the client and lets the proxy finish its connection (decision line) until
  * <left> connections remain open. */
 static void
-cli_close(struct world *w, struct client *c, size_t left)
+cli_close(struct world *w, struct pxfx_client *c, size_t left)
 {
-	if (c->fd >= 0 && !c->eof)
-		evloop_del(w->loop, c->fd);
-	ut_close(&c->fd);
-	T_OK(run_until(w->loop, ctx_idle, &(struct idle){&w->px, left}),
-	     "the proxy closed the connection");
+	T_OK(pxfx_client_close(&w->p, c, left, WATCHDOG_MS), "the proxy closed the connection");
 }
 
 /* Appends the decision lines written since the last call to w->log; returns them. */
 static const char *
 log_new(struct world *w)
 {
-	const size_t from = w->loglen;
-	ssize_t n;
-
-	while ((n = read(w->logfd[0], w->log + w->loglen, sizeof(w->log) - w->loglen - 1)) > 0)
-		w->loglen += (size_t)n;
-	w->log[w->loglen] = '\0';
-	return w->log + from;
+	return pxfx_drain(w->p.logfd[0], w->log, sizeof(w->log), &w->loglen);
 }
 
-/* Loads <yaml> (with "%u" for the origin's port, up to 4 times) as a policy+engine. */
+/* <yaml> with each "%u" (up to 4) replaced by the origin's port. */
+static void
+policy_text(const struct world *w, const char *yaml, char *text, size_t len)
+{
+	snprintf(text, len, yaml, w->port, w->port, w->port, w->port);
+}
+
+/* Loads <yaml> (policy_text()) as a policy+engine. */
 static int
 load(struct world *w, const char *yaml, struct policy **pol, struct engine **eng)
 {
-	char text[4096];
-	struct diag d = {0};
+	char text[POLICY_TEXT_MAX];
 
-	snprintf(text, sizeof(text), yaml, w->port, w->port, w->port, w->port);
-	if (policy_load_buffer("t", text, strlen(text), &d, pol) == -1) {
-		diag_print(&d, stdout);
-		diag_free(&d);
-		return -1;
-	}
-	diag_free(&d);
-	if ((*eng = engine_new(*pol)) == NULL) {
-		policy_free(*pol);
-		*pol = NULL;
-		return -1;
-	}
-	return 0;
+	policy_text(w, yaml, text, sizeof(text));
+	return pxfx_load(text, pol, eng);
 }
 
 /* Makes <yaml> the next generation; returns its number, 0 when refused (err printed). */
@@ -349,7 +171,7 @@ swap(struct world *w, const char *yaml)
 
 	if (load(w, yaml, &pol, &eng) == -1)
 		return 0;
-	if (conn_set_policy(&w->px, pol, eng, &n, err, sizeof(err)) == -1) {
+	if (conn_set_policy(&w->p.px, pol, eng, &n, err, sizeof(err)) == -1) {
 		printf("# refused: %s\n", err);
 		return 0;
 	}
@@ -391,7 +213,7 @@ get_req(char *buf, size_t len, const char *path)
 
 /* cli_open() with a CONNECT to <host> at the origin's port. */
 static bool
-cli_connect(struct world *w, struct client *c, const char *host, const char *text)
+cli_connect(struct world *w, struct pxfx_client *c, const char *host, const char *text)
 {
 	char req[256];
 
@@ -407,7 +229,7 @@ cli_connect(struct world *w, struct client *c, const char *host, const char *tex
 static void
 test_generations(struct world *w)
 {
-	struct client ta, tc, tb, s;
+	struct pxfx_client ta, tc, tb, s;
 	char req[256];
 	const char *lines;
 
@@ -428,8 +250,9 @@ test_generations(struct world *w)
 	log_new(w);
 
 	T_OK(swap(w, POL_2) == 2, "generation 2 is loaded");
-	T_OK(conn_generation(&w->px) == 2, "the proxy reports generation 2");
-	T_OK(run_until(w->loop, cli_has_eof, &ta), "the a.test tunnel is closed at the swap");
+	T_OK(conn_generation(&w->p.px) == 2, "the proxy reports generation 2");
+	T_OK(pxfx_run_until(w->p.loop, pxfx_client_eof, &ta, WATCHDOG_MS),
+	     "the a.test tunnel is closed at the swap");
 	T_OK(cli_say(w, &tc, "again-c", "again-c"), "the c.test tunnel, still allowed, is kept");
 	lines = log_new(w);
 	T_CONTAINS(lines, "policy generation 2 no longer allows a.test:",
@@ -457,19 +280,21 @@ test_generations(struct world *w)
 	T_CONTAINS(lines, "\"path\":\"/a\",\"status\":403,\"decision\":\"deny\"",
 	           "GET /a logged denied");
 	T_CONTAINS(lines, "\"generation\":3", "by generation 3");
-	T_OK(w->px.gen != NULL && w->px.gen->refs == 2 + 1,
+	T_OK(w->p.px.gen != NULL && w->p.px.gen->refs == 2 + 1,
 	     "generation 3 is held by the proxy, the c.test tunnel and the stream");
 
 	/* generation 4 no longer inspects rest.test: the next request ends the stream */
 	T_OK(swap(w, POL_3) == 4, "generation 4 (rest.test as L4) is loaded");
-	T_OK(run_until(w->loop, cli_has_eof, &tc), "the c.test tunnel it does not allow is closed");
+	T_OK(pxfx_run_until(w->p.loop, pxfx_client_eof, &tc, WATCHDOG_MS),
+	     "the c.test tunnel it does not allow is closed");
 	get_req(req, sizeof(req), "/anything");
 	T_OK(cli_say(w, &s, req, "\r\n\r\nok"), "the request is forwarded (L4 allows the host)");
-	T_OK(run_until(w->loop, cli_has_eof, &s), "and the stream is closed after it");
+	T_OK(pxfx_run_until(w->p.loop, pxfx_client_eof, &s, WATCHDOG_MS),
+	     "and the stream is closed after it");
 	T_CONTAINS(log_new(w), "without inspecting its requests", "the close says why");
 	cli_close(w, &s, 0);
 	cli_close(w, &tc, 0);
-	T_OK(w->px.gen->refs == 1, "only the proxy holds the current generation now");
+	T_OK(w->p.px.gen->refs == 1, "only the proxy holds the current generation now");
 }
 
 /* A stream a 101 turned into a raw tunnel has no request boundary left: checked at the
@@ -484,7 +309,7 @@ test_upgraded(struct world *w)
 	        "        rules: [ { allow: { method: GET, path: /ws } } ] } ]\n" BIN;
 	static const char pol_b[] = "version: 1\nnetwork_policies:\n"
 	                            "  lab:\n    endpoints: [ { host: b.test, port: %u } ]\n" BIN;
-	struct client s;
+	struct pxfx_client s;
 	unsigned long long n;
 
 	T_OK((n = swap(w, pol_ws)) > 0, "upgrade: a generation allowing GET /ws");
@@ -499,7 +324,8 @@ test_upgraded(struct world *w)
 	T_OK(swap(w, pol_ws) == n + 1, "upgrade: a generation that still allows it");
 	T_OK(cli_say(w, &s, "frame-2", "frame-2"), "upgrade: the raw tunnel is kept");
 	T_OK(swap(w, pol_b) == n + 2, "upgrade: a generation without rest.test");
-	T_OK(run_until(w->loop, cli_has_eof, &s), "upgrade: the raw tunnel is closed at the swap");
+	T_OK(pxfx_run_until(w->p.loop, pxfx_client_eof, &s, WATCHDOG_MS),
+	     "upgrade: the raw tunnel is closed at the swap");
 	cli_close(w, &s, 0);
 	T_CONTAINS(log_new(w), "no longer allows rest.test:", "upgrade: the close is logged");
 }
@@ -512,27 +338,27 @@ test_refused_without_ca(struct world *w)
 	                             "  lab:\n    endpoints: [ { host: b.test, port: %u } ]\n" BIN;
 	struct policy *pol;
 	struct engine *eng;
-	struct client c;
+	struct pxfx_client c;
 	unsigned long long n = 0, before;
 	char err[1024];
 
-	w->px.ca = NULL;
+	w->p.px.ca = NULL;
 	T_OK(swap(w, pol_l4) > 0, "an L4-only generation is accepted without a CA");
-	before = conn_generation(&w->px);
+	before = conn_generation(&w->p.px);
 	T_OK(load(w, POL_1, &pol, &eng) == 0, "a policy with an inspected endpoint loads");
 	errno = 0;
-	T_OK(conn_set_policy(&w->px, pol, eng, &n, err, sizeof(err)) == -1 && errno == EPERM,
+	T_OK(conn_set_policy(&w->p.px, pol, eng, &n, err, sizeof(err)) == -1 && errno == EPERM,
 	     "it is refused without a CA (EPERM)");
 	T_CONTAINS(err, "restart the sandbox to add TLS-terminated endpoints",
 	           "the error says what to do");
-	T_OK(conn_generation(&w->px) == before, "the old generation stays in force");
+	T_OK(conn_generation(&w->p.px) == before, "the old generation stays in force");
 	w->up.http = false;
 	T_OK(cli_connect(w, &c, "b.test", "established\r\n\r\n"),
 	     "and still allows what it allowed");
 	cli_close(w, &c, 0);
 	T_OK(cli_connect(w, &c, "a.test", "403 Forbidden"), "and still denies what it denied");
 	cli_close(w, &c, 0);
-	w->px.ca = w->ca;
+	w->p.px.ca = w->ca;
 	log_new(w);
 }
 
@@ -540,13 +366,13 @@ test_refused_without_ca(struct world *w)
 static void
 test_learn(struct world *w)
 {
-	struct client c;
+	struct pxfx_client c;
 	char req[256];
 	const char *lines;
-	unsigned long long learned = w->px.learned, denied = w->px.denied;
+	unsigned long long learned = w->p.px.learned, denied = w->p.px.denied;
 
 	T_OK(swap(w, POL_1) > 0, "learn: generation with rest.test GET /a");
-	w->px.learn = true;
+	w->p.px.learn = true;
 	w->up.http = false;
 	T_OK(cli_connect(w, &c, "unlisted.test", "established\r\n\r\n"),
 	     "learn: a host the policy denies is relayed");
@@ -574,11 +400,11 @@ test_learn(struct world *w)
 	           "learn: the request is logged learn");
 	T_CONTAINS(lines, "would be denied: POST /new not permitted",
 	           "learn: with the rule's reason");
-	T_OK(w->px.learned == learned + 3, "learn: each counted as learned");
+	T_OK(w->p.px.learned == learned + 3, "learn: each counted as learned");
 
 	/* the real address rules: learning never opens metadata or loopback addresses
 	 * (private ones it does open: tests/integration/sandbox_live.sh, in its own lab) */
-	w->px.ops.check_address = engine_check_address;
+	w->p.px.ops.check_address = engine_check_address;
 	connect_req(req, sizeof(req), "169.254.169.254", 80);
 	T_OK(cli_open(w, &c, req, "403 Forbidden"), "learn: the metadata address is still refused");
 	T_CONTAINS(c.got, "destination_denied", "learn: as a destination denial");
@@ -587,63 +413,45 @@ test_learn(struct world *w)
 	T_OK(cli_connect(w, &c, "a.test", "403 Forbidden"),
 	     "learn: an allowed host resolving to loopback is still refused");
 	cli_close(w, &c, 0);
-	w->px.ops.check_address = stub_check;
-	T_OK(w->px.denied == denied + 2, "learn: those count as denied");
+	w->p.px.ops.check_address = pxfx_check_address;
+	T_OK(w->p.px.denied == denied + 2, "learn: those count as denied");
 	connect_req(req, sizeof(req), "bad_host!", 443);
 	T_OK(cli_open(w, &c, req, "400 Bad Request"),
 	     "learn: a malformed request is still refused");
 	cli_close(w, &c, 0);
-	w->px.learn = false;
+	w->p.px.learn = false;
 	log_new(w);
 }
 
 static int
 world_init(struct world *w)
 {
-	char hosts[256], err[256];
+	char text[POLICY_TEXT_MAX], err[256];
 
 	memset(w, 0, sizeof(*w));
-	w->logfd[0] = w->logfd[1] = -1;
-	if ((w->loop = evloop_new()) == NULL || (w->up.lfd = up_listen(&w->port)) == -1 ||
-	    load(w, POL_1, &w->pol, &w->eng) == -1 ||
+	w->up.lfd = -1;
+	if (pxfx_proxy_init(&w->p, "a.test b.test c.test rest.test unlisted.test", false) == -1 ||
+	    (w->up.lfd = pxfx_listen(&w->port, SOCK_NONBLOCK)) == -1 ||
 	    tls_ca_new(&w->ca, "t", err, sizeof(err)) == -1)
 		return -1;
-	snprintf(hosts, sizeof(hosts), "127.0.0.1 a.test b.test c.test rest.test unlisted.test\n");
-	if (hosts_parse(&w->hosts, "t", hosts, strlen(hosts), err, sizeof(err)) == -1 ||
-	    pipe2(w->logfd, O_CLOEXEC | O_NONBLOCK) == -1)
+	policy_text(w, POL_1, text, sizeof(text));
+	if (pxfx_proxy_policy(&w->p, text) == -1)
 		return -1;
-	w->px.loop = w->loop;
-	w->px.engine = w->eng;
-	w->px.ca = w->ca;
-	w->px.relay_mode = RELAY_SPLICE;
-	w->px.log = (struct declog){.fd = w->logfd[1], .err_fd = -1, .sandbox = "t"};
-	w->px.ops = (struct conn_ops){.identify = stub_identify, .check_address = stub_check};
+	w->p.px.ca = w->ca;
 	/* as proxy_new(): the start policy is generation 1, borrowed */
-	if ((w->px.gen = gen_new(1, w->eng, NULL, NULL)) == NULL)
+	if ((w->p.px.gen = gen_new(1, w->p.eng, NULL, NULL)) == NULL)
 		return -1;
-	if (resolver_new(&w->px.resolver, &w->hosts) == -1 ||
-	    resolver_start(w->px.resolver, w->loop) == -1)
-		return -1;
-	return evloop_add(w->loop, w->up.lfd, EV_READ, up_accept_cb, &w->up);
+	return evloop_add(w->p.loop, w->up.lfd, EV_READ, up_accept_cb, &w->up);
 }
 
 static void
 world_free(struct world *w)
 {
-	conn_close_all(&w->px);
-	conn_reap(&w->px);
-	conn_ctx_release(&w->px);
-	resolver_free(w->px.resolver);
 	for (size_t i = 0; i < w->up.n; i++)
 		ut_close(&w->up.c[i].fd);
-	evloop_free(w->loop);
-	engine_free(w->eng);
-	policy_free(w->pol);
+	pxfx_proxy_free(&w->p);
 	tls_ca_free(w->ca);
-	hosts_free(&w->hosts);
 	ut_close(&w->up.lfd);
-	ut_close(&w->logfd[0]);
-	ut_close(&w->logfd[1]);
 }
 
 int
@@ -660,11 +468,11 @@ main(void)
 	}
 	test_generations(&w);
 	test_upgraded(&w);
-	served = w.px.served;
+	served = w.p.px.served;
 	test_refused_without_ca(&w);
-	T_OK(w.px.served == served + 1, "stats: one more connection allowed");
+	T_OK(w.p.px.served == served + 1, "stats: one more connection allowed");
 	test_learn(&w);
-	T_OK(w.px.nlive == 0, "no connection is left open");
+	T_OK(w.p.px.nlive == 0, "no connection is left open");
 	world_free(&w);
 	return t_done();
 }

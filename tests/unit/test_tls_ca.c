@@ -3,9 +3,6 @@
  * handshakes between a server SSL from tls_ca_server_ssl() and an OpenSSL client that
  * trusts only the CA, over a non-blocking socketpair driven from one thread.
  */
-#include <errno.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <openssl/err.h>
@@ -17,6 +14,7 @@
 #include "t.h"
 #include "tls/ca.h"
 #include "tls/stream.h"
+#include "tls_fixture.h"
 #include "util/util.h"
 
 static const unsigned char alpn_h2_h11[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
@@ -58,69 +56,16 @@ client_ctx(const struct tls_ca *ca, const unsigned char *alpn, unsigned alpn_len
 	return ctx;
 }
 
-/* Drives both handshakes until both finish or one fails; waits with poll, never
- * sleeps. 0 when both succeeded; -1 otherwise (*ea / *eb: errno per side, 0 = done). */
-static int
-handshake_both(struct tstream *a, struct tstream *b, int *ea, int *eb)
-{
-	bool da = false, db = false;
-
-	*ea = *eb = EAGAIN;
-	for (int round = 0; round < 200 && !(da && db); round++) {
-		struct pollfd p[2];
-		nfds_t n = 0;
-
-		if (!da && *ea == EAGAIN) {
-			if (tstream_handshake(a) == 0)
-				da = true, *ea = 0;
-			else if (errno != EAGAIN)
-				*ea = errno;
-		}
-		if (!db && *eb == EAGAIN) {
-			if (tstream_handshake(b) == 0)
-				db = true, *eb = 0;
-			else if (errno != EAGAIN)
-				*eb = errno;
-		}
-		if ((*ea != 0 && *ea != EAGAIN) || (*eb != 0 && *eb != EAGAIN)) {
-			/* one side failed: let the other read the alert, once */
-			if (*ea == EAGAIN && tstream_handshake(a) == -1 && errno != EAGAIN)
-				*ea = errno;
-			if (*eb == EAGAIN && tstream_handshake(b) == -1 && errno != EAGAIN)
-				*eb = errno;
-			return -1;
-		}
-		if (!da)
-			p[n++] = (struct pollfd){a->fd, a->want == TS_WANT_WRITE ? POLLOUT : POLLIN,
-			                         0};
-		if (!db)
-			p[n++] = (struct pollfd){b->fd, b->want == TS_WANT_WRITE ? POLLOUT : POLLIN,
-			                         0};
-		if (n > 0 && poll(p, n, 5000) <= 0)
-			return -1; /* stuck: a bug */
-	}
-	return da && db ? 0 : -1;
-}
-
-struct pair {
-	int sv[2];
-	struct tstream cli, srv;
-	int ecli, esrv;
-};
-
 /* Handshake: server leaf for <host>, client trusting <cctx> verifying <vhost> (name) or
  * <vip> (IP literal). 0 on success of both. */
 static int
-pair_run(struct pair *pr, struct tls_ca *ca, const char *host, SSL_CTX *cctx, const char *vhost,
-         const char *vip)
+pair_run(struct tlsfx_pair *pr, struct tls_ca *ca, const char *host, SSL_CTX *cctx,
+         const char *vhost, const char *vip)
 {
 	char err[256];
 	SSL *s, *c;
 
-	memset(pr, 0, sizeof(*pr));
-	pr->sv[0] = pr->sv[1] = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pr->sv) == -1)
-		abort();
+	tlsfx_pair_open(pr);
 	s = tls_ca_server_ssl(ca, host, pr->sv[1], err, sizeof(err));
 	if (!s) {
 		printf("# server ssl: %s\n", err);
@@ -137,22 +82,13 @@ pair_run(struct pair *pr, struct tls_ca *ca, const char *host, SSL_CTX *cctx, co
 	if (tstream_init(&pr->cli, pr->sv[0], c, NULL, 0) == -1 ||
 	    tstream_init(&pr->srv, pr->sv[1], s, NULL, 0) == -1)
 		abort();
-	return handshake_both(&pr->cli, &pr->srv, &pr->ecli, &pr->esrv);
-}
-
-static void
-pair_free(struct pair *pr)
-{
-	tstream_free(&pr->cli);
-	tstream_free(&pr->srv);
-	ut_close(&pr->sv[0]);
-	ut_close(&pr->sv[1]);
+	return tlsfx_pair_handshake(pr);
 }
 
 static void
 test_ca_cert(void)
 {
-	char err[256], cn[128] = "", o[64] = "";
+	char err[256] = "", cn[128] = "", o[64] = "";
 	struct tls_ca *ca = NULL, *ca2 = NULL;
 	const time_t now = time(NULL);
 	X509 *x, *x2;
@@ -288,7 +224,7 @@ test_leaf_github(struct tls_ca *ca)
 	SSL_CTX *cctx = client_ctx(ca, alpn_h2_h11, sizeof(alpn_h2_h11));
 	const unsigned char *sel = NULL;
 	unsigned sel_len = 0;
-	struct pair pr;
+	struct tlsfx_pair pr;
 	X509 *leaf;
 	const size_t before = tls_ca_leaves_minted(ca);
 
@@ -319,24 +255,24 @@ test_leaf_github(struct tls_ca *ca)
 	T_OK(sk_X509_num(SSL_get_peer_cert_chain(pr.cli.ssl)) == 1, "server sends the leaf only");
 	T_OK(tls_ca_leaves_minted(ca) == before + 1, "first github.com minted one leaf");
 	T_STREQ(tstream_version(&pr.srv), "TLSv1.3", "TLS 1.3 negotiated");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 
 	T_OK(pair_run(&pr, ca, "api.github.com", cctx, "api.github.com", NULL) == 0,
 	     "api.github.com handshake");
 	T_OK(tls_ca_leaves_minted(ca) == before + 2, "api.github.com minted a second leaf");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	T_OK(pair_run(&pr, ca, "github.com", cctx, "github.com", NULL) == 0, "github.com again");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	T_OK(pair_run(&pr, ca, "GitHub.COM.", cctx, "github.com", NULL) == 0,
 	     "GitHub.COM. (case, final dot) handshake");
 	T_OK(tls_ca_leaves_minted(ca) == before + 2,
 	     "github.com again (any spelling): no new leaf");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 
 	T_OK(pair_run(&pr, ca, "github.com", cctx, "evil.com", NULL) == -1 && pr.ecli == EPROTO,
 	     "client verifying evil.com refuses the github.com leaf");
 	T_CONTAINS(pr.cli.err, "certificate verify failed: hostname mismatch", "reason given");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	SSL_CTX_free(cctx);
 
 	/* ALPN: nothing acceptable, or nothing offered: no ALPN, handshake still fine */
@@ -345,7 +281,7 @@ test_leaf_github(struct tls_ca *ca)
 	     "client offering only h2 still connects");
 	SSL_get0_alpn_selected(pr.cli.ssl, &sel, &sel_len);
 	T_OK(sel_len == 0, "and gets no ALPN (never h2)");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	SSL_CTX_free(cctx);
 }
 
@@ -353,25 +289,25 @@ static void
 test_leaf_ip(struct tls_ca *ca)
 {
 	SSL_CTX *cctx = client_ctx(ca, NULL, 0);
-	struct pair pr;
+	struct tlsfx_pair pr;
 
 	T_OK(pair_run(&pr, ca, "10.0.0.1", cctx, NULL, "10.0.0.1") == 0,
 	     "10.0.0.1: IP SAN verifies (%s)", pr.cli.err);
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	T_OK(pair_run(&pr, ca, "10.0.0.1", cctx, NULL, "10.0.0.2") == -1 && pr.ecli == EPROTO,
 	     "10.0.0.2 refuses the 10.0.0.1 leaf");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	T_OK(pair_run(&pr, ca, "10.0.0.1", cctx, NULL, "10.0.0.1") == 0 &&
 	             X509_check_host(SSL_get0_peer_certificate(pr.cli.ssl), "10.0.0.1", 0,
 	                             X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) != 1,
 	     "an IP leaf has no DNS SAN for the same text");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	T_OK(pair_run(&pr, ca, "[::1]", cctx, NULL, "::1") == 0, "[::1]: IPv6 SAN verifies (%s)",
 	     pr.cli.err);
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	T_OK(pair_run(&pr, ca, "::1", cctx, NULL, "0:0::1") == 0,
 	     "::1 without brackets: same leaf, any IPv6 spelling verifies");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	SSL_CTX_free(cctx);
 }
 
@@ -423,7 +359,7 @@ test_eviction(void)
 {
 	char err[256], host[64];
 	struct tls_ca *ca = NULL;
-	struct pair pr;
+	struct tlsfx_pair pr;
 	SSL_CTX *cctx;
 	SSL *held;
 	int sv[2];
@@ -453,7 +389,7 @@ test_eviction(void)
 		SSL_set_fd(c, sv[0]);
 		tstream_init(&cli, sv[0], c, NULL, 0);
 		tstream_init(&srv, sv[1], held, NULL, 0);
-		T_OK(handshake_both(&cli, &srv, &ec, &es) == 0,
+		T_OK(tlsfx_handshake_both(&cli, &srv, &ec, &es) == 0,
 		     "an SSL of the evicted host still handshakes (SSL_CTX refcount)");
 		tstream_free(&cli);
 		tstream_free(&srv);
@@ -461,11 +397,11 @@ test_eviction(void)
 	T_OK(pair_run(&pr, ca, "h1024.test", cctx, "h1024.test", NULL) == 0 &&
 	             tls_ca_leaves_minted(ca) == n,
 	     "a recent host is still cached");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	T_OK(pair_run(&pr, ca, "h0.test", cctx, "h0.test", NULL) == 0 &&
 	             tls_ca_leaves_minted(ca) == n + 1,
 	     "the evicted (oldest) host is minted again");
-	pair_free(&pr);
+	tlsfx_pair_close(&pr);
 	close(sv[0]);
 	close(sv[1]);
 	SSL_CTX_free(cctx);

@@ -18,6 +18,7 @@
 #include "tls/ca.h"
 #include "tls/stream.h"
 #include "tls/upstream.h"
+#include "tls_fixture.h"
 #include "util/util.h"
 
 static struct tls_ca *ca;
@@ -30,49 +31,6 @@ wait_want(const struct tstream *s)
 	struct pollfd p = {s->fd, s->want == TS_WANT_WRITE ? POLLOUT : POLLIN, 0};
 
 	return poll(&p, 1, 5000) == 1 ? 0 : -1;
-}
-
-/* Drives both handshakes; 0 when both succeeded, else -1 with *ea / *eb the errno of
- * each side (0 = finished). */
-static int
-handshake_both(struct tstream *a, struct tstream *b, int *ea, int *eb)
-{
-	bool da = false, db = false;
-
-	*ea = *eb = EAGAIN;
-	for (int round = 0; round < 200 && !(da && db); round++) {
-		struct pollfd p[2];
-		nfds_t n = 0;
-
-		if (!da && *ea == EAGAIN) {
-			if (tstream_handshake(a) == 0)
-				da = true, *ea = 0;
-			else if (errno != EAGAIN)
-				*ea = errno;
-		}
-		if (!db && *eb == EAGAIN) {
-			if (tstream_handshake(b) == 0)
-				db = true, *eb = 0;
-			else if (errno != EAGAIN)
-				*eb = errno;
-		}
-		if ((*ea != 0 && *ea != EAGAIN) || (*eb != 0 && *eb != EAGAIN)) {
-			if (*ea == EAGAIN && tstream_handshake(a) == -1 && errno != EAGAIN)
-				*ea = errno;
-			if (*eb == EAGAIN && tstream_handshake(b) == -1 && errno != EAGAIN)
-				*eb = errno;
-			return -1;
-		}
-		if (!da)
-			p[n++] = (struct pollfd){a->fd, a->want == TS_WANT_WRITE ? POLLOUT : POLLIN,
-			                         0};
-		if (!db)
-			p[n++] = (struct pollfd){b->fd, b->want == TS_WANT_WRITE ? POLLOUT : POLLIN,
-			                         0};
-		if (n > 0 && poll(p, n, 5000) <= 0)
-			return -1;
-	}
-	return da && db ? 0 : -1;
 }
 
 /* Reads from <s> until <len> bytes or EOF/error; -1 on error, else bytes read. */
@@ -113,37 +71,14 @@ read_until_end(struct tstream *s)
 	}
 }
 
-struct conn {
-	int sv[2]; /* [0] client side, [1] server side */
-	struct tstream cli, srv;
-	int ecli, esrv;
-};
-
-static void
-conn_open(struct conn *c)
-{
-	memset(c, 0, sizeof(*c));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, c->sv) == -1)
-		abort();
-}
-
-static void
-conn_close(struct conn *c)
-{
-	tstream_free(&c->cli);
-	tstream_free(&c->srv);
-	ut_close(&c->sv[0]);
-	ut_close(&c->sv[1]);
-}
-
 /* Upstream client <u> for <want> against a server presenting a leaf for <leaf>. */
 static int
-conn_upstream(struct conn *c, struct tls_upstream *u, const char *leaf, const char *want)
+pair_upstream(struct tlsfx_pair *c, struct tls_upstream *u, const char *leaf, const char *want)
 {
 	char err[256];
 	SSL *s, *cl;
 
-	conn_open(c);
+	tlsfx_pair_open(c);
 	s = tls_ca_server_ssl(ca, leaf, c->sv[1], err, sizeof(err));
 	cl = tls_upstream_ssl(u, want, c->sv[0], err, sizeof(err));
 	if (!s || !cl)
@@ -151,55 +86,55 @@ conn_upstream(struct conn *c, struct tls_upstream *u, const char *leaf, const ch
 	if (tstream_init(&c->srv, c->sv[1], s, NULL, 0) == -1 ||
 	    tstream_init(&c->cli, c->sv[0], cl, NULL, 0) == -1)
 		abort();
-	return handshake_both(&c->cli, &c->srv, &c->ecli, &c->esrv);
+	return tlsfx_pair_handshake(c);
 }
 
 static void
 test_upstream(void)
 {
-	char err[512];
+	char err[512] = "";
 	struct tls_upstream *u = NULL, *sys = NULL;
 	const unsigned char *sel;
 	unsigned sel_len = 0;
-	struct conn c;
+	struct tlsfx_pair c;
 
 	T_OK(tls_upstream_new(&u, ca_file, err, sizeof(err)) == 0, "upstream with extra CA (%s)",
 	     err);
 	if (!u)
 		return;
-	T_OK(conn_upstream(&c, u, "registry.test", "registry.test") == 0,
+	T_OK(pair_upstream(&c, u, "registry.test", "registry.test") == 0,
 	     "right name: handshake succeeds (%s)", c.cli.err);
 	SSL_get0_alpn_selected(c.cli.ssl, &sel, &sel_len);
 	T_OK(sel_len == 8 && memcmp(sel, "http/1.1", 8) == 0, "ALPN http/1.1 offered upstream");
 	T_STREQ(SSL_get_servername(c.srv.ssl, TLSEXT_NAMETYPE_host_name), "registry.test",
 	        "SNI sent");
 	T_STREQ(tstream_version(&c.cli), "TLSv1.3", "version for logs");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 
-	T_OK(conn_upstream(&c, u, "registry.test", "other.test") == -1 && c.ecli == EPROTO,
+	T_OK(pair_upstream(&c, u, "registry.test", "other.test") == -1 && c.ecli == EPROTO,
 	     "wrong name: client fails with EPROTO");
 	T_CONTAINS(c.cli.err, "certificate verify failed", "wrong name: reason says verify failed");
 	T_CONTAINS(c.cli.err, "hostname mismatch", "wrong name: and why");
 	T_OK(c.esrv != 0, "wrong name: the server side fails too (alert)");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 
-	T_OK(conn_upstream(&c, u, "127.0.0.1", "127.0.0.1") == 0, "IP literal verifies (%s)",
+	T_OK(pair_upstream(&c, u, "127.0.0.1", "127.0.0.1") == 0, "IP literal verifies (%s)",
 	     c.cli.err);
 	T_OK(SSL_get_servername(c.srv.ssl, TLSEXT_NAMETYPE_host_name) == NULL,
 	     "no SNI for an IP literal");
-	conn_close(&c);
-	T_OK(conn_upstream(&c, u, "127.0.0.1", "127.0.0.2") == -1 && c.ecli == EPROTO,
+	tlsfx_pair_close(&c);
+	T_OK(pair_upstream(&c, u, "127.0.0.1", "127.0.0.2") == -1 && c.ecli == EPROTO,
 	     "wrong IP refused");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 
 	T_OK(tls_upstream_new(&sys, NULL, err, sizeof(err)) == 0, "upstream without extra CA");
 	if (sys) {
-		T_OK(conn_upstream(&c, sys, "registry.test", "registry.test") == -1 &&
+		T_OK(pair_upstream(&c, sys, "registry.test", "registry.test") == -1 &&
 		             c.ecli == EPROTO,
 		     "CA not given: refused");
 		T_CONTAINS(c.cli.err, "certificate verify failed: unable to get local issuer",
 		           "CA not given: reason");
-		conn_close(&c);
+		tlsfx_pair_close(&c);
 	}
 	tls_upstream_free(sys);
 
@@ -228,11 +163,11 @@ static void
 test_prefix(struct tls_upstream *u, size_t pre)
 {
 	char err[256], hello[4096], buf[16];
-	struct conn c;
+	struct tlsfx_pair c;
 	ssize_t n;
 	SSL *s, *cl;
 
-	conn_open(&c);
+	tlsfx_pair_open(&c);
 	cl = tls_upstream_ssl(u, "pre.test", c.sv[0], err, sizeof(err));
 	tstream_init(&c.cli, c.sv[0], cl, NULL, 0);
 	T_OK(tstream_handshake(&c.cli) == -1 && errno == EAGAIN && c.cli.want == TS_WANT_READ,
@@ -243,12 +178,12 @@ test_prefix(struct tls_upstream *u, size_t pre)
 	T_OK(tstream_init(&c.srv, c.sv[1], s, hello, n > 0 ? (size_t)n : 0) == 0,
 	     "init with prefix");
 	T_OK(tstream_pending(&c.srv), "prefix counts as pending");
-	T_OK(handshake_both(&c.cli, &c.srv, &c.ecli, &c.esrv) == 0,
-	     "handshake with a %zd-byte prefix (%s | %s)", n, c.cli.err, c.srv.err);
+	T_OK(tlsfx_pair_handshake(&c) == 0, "handshake with a %zd-byte prefix (%s | %s)", n,
+	     c.cli.err, c.srv.err);
 	T_OK(tstream_write(&c.cli, "GET / HTTP/1.1\r\n", 16) == 16, "client writes");
 	T_OK(read_n(&c.srv, buf, 16) == 16 && memcmp(buf, "GET / HTTP/1.1\r\n", 16) == 0,
 	     "server reads it");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 }
 
 /* 1 MiB through a socketpair whose buffer is far smaller: writes are partial or EAGAIN
@@ -260,10 +195,10 @@ test_partial_writes(struct tls_upstream *u)
 	char *out = malloc(TOTAL), *in = malloc(TOTAL);
 	size_t woff = 0, roff = 0;
 	bool saw_short = false, saw_want_write = false, broken = false;
-	struct conn c;
+	struct tlsfx_pair c;
 	int sz = 16 * 1024;
 
-	conn_open(&c);
+	tlsfx_pair_open(&c);
 	setsockopt(c.sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	for (size_t i = 0; i < TOTAL; i++)
 		out[i] = (char)(i * 7 + (i >> 11));
@@ -275,7 +210,7 @@ test_partial_writes(struct tls_upstream *u)
 		tstream_init(&c.srv, c.sv[1], s, NULL, 0);
 		tstream_init(&c.cli, c.sv[0], cl, NULL, 0);
 	}
-	if (handshake_both(&c.cli, &c.srv, &c.ecli, &c.esrv) == -1)
+	if (tlsfx_pair_handshake(&c) == -1)
 		broken = true;
 	while (!broken && roff < TOTAL) {
 		struct pollfd p[2];
@@ -308,7 +243,7 @@ test_partial_writes(struct tls_upstream *u)
 	T_OK(!broken && roff == TOTAL && memcmp(in, out, TOTAL) == 0,
 	     "1 MiB arrives intact through partial writes");
 	T_OK(saw_short || saw_want_write, "writes were partial or waited for POLLOUT");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 	free(out);
 	free(in);
 }
@@ -318,22 +253,22 @@ test_partial_writes(struct tls_upstream *u)
 static void
 test_eof(struct tls_upstream *u)
 {
-	struct conn c;
+	struct tlsfx_pair c;
 	char b;
 
-	T_OK(conn_upstream(&c, u, "eof.test", "eof.test") == 0, "eof: connected");
+	T_OK(pair_upstream(&c, u, "eof.test", "eof.test") == 0, "eof: connected");
 	T_OK(tstream_shutdown(&c.cli) == 0, "client shutdown (close_notify + FIN)");
 	T_OK(read_until_end(&c.srv) == 0, "server reads EOF after close_notify");
 	T_OK(tstream_write(&c.srv, "x", 1) == 1, "server may still write after the client's EOF");
 	T_OK(read_n(&c.cli, &b, 1) == 1 && b == 'x', "half-close: client still reads");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 
-	T_OK(conn_upstream(&c, u, "eof.test", "eof.test") == 0, "fin: connected");
+	T_OK(pair_upstream(&c, u, "eof.test", "eof.test") == 0, "fin: connected");
 	shutdown(c.sv[0], SHUT_WR); /* a FIN without close_notify */
 	T_OK(read_until_end(&c.srv) == 0, "bare FIN is EOF too");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 
-	conn_open(&c);
+	tlsfx_pair_open(&c);
 	{
 		char err[256];
 		SSL *s = tls_ca_server_ssl(ca, "eof.test", c.sv[1], err, sizeof(err));
@@ -346,9 +281,9 @@ test_eof(struct tls_upstream *u)
 	T_OK(tstream_handshake(&c.srv) == -1 && errno == ECONNRESET,
 	     "FIN during the handshake is ECONNRESET");
 	T_CONTAINS(c.srv.err, "peer closed", "and says so");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 
-	T_OK(conn_upstream(&c, u, "eof.test", "eof.test") == 0, "epipe: connected");
+	T_OK(pair_upstream(&c, u, "eof.test", "eof.test") == 0, "epipe: connected");
 	tstream_free(&c.cli);
 	ut_close(&c.sv[0]);
 	{
@@ -356,20 +291,20 @@ test_eof(struct tls_upstream *u)
 
 		T_OK(n == -1 && errno == EPIPE, "write to a closed peer: EPIPE, no SIGPIPE");
 	}
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 }
 
 /* A stale error left in the queue by someone else must not turn EAGAIN into EPROTO. */
 static void
 test_stale_errors(struct tls_upstream *u)
 {
-	struct conn c;
+	struct tlsfx_pair c;
 	char b;
 
-	T_OK(conn_upstream(&c, u, "stale.test", "stale.test") == 0, "stale: connected");
+	T_OK(pair_upstream(&c, u, "stale.test", "stale.test") == 0, "stale: connected");
 	ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
 	T_OK(tstream_read(&c.srv, &b, 1) == -1 && errno == EAGAIN, "stale queued error ignored");
-	conn_close(&c);
+	tlsfx_pair_close(&c);
 }
 
 static void
