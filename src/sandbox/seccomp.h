@@ -4,10 +4,12 @@
  * (house rule 16): its types stay in seccomp.c.
  *
  * Context: seccomp_prepare() runs in the supervisor (after clone, while init builds the
- * mounts; seccomp_filter_send() hands the result to init) and may allocate; it
- * compiles two classic-BPF programs: a clone3 -> ENOSYS filter (so glibc falls back to
+ * mounts; seccomp_filter_send() hands the result to init) and may allocate; it gives
+ * two classic-BPF programs: a clone3 -> ENOSYS filter (so glibc falls back to
  * clone(2), whose flags BPF can inspect) and the main deny-list filter (default allow,
  * EPERM for the listed syscalls, KILL_PROCESS for a foreign architecture or an x32 call).
+ * On x86_64 they are libseccomp's output kept in sandbox/seccomp_prog.h (a test holds
+ * them equal to what seccomp_compile() gives); elsewhere compiled at each start.
  * seccomp_apply() loads both in the pre-exec child: async-signal-safe, no allocation.
  *
  * Errors: 0 / -1 with errno. Ownership: struct sc_filter owns its programs;
@@ -30,10 +32,19 @@ struct sc_filter {
 };
 
 /*
- * Compiles both filters into *<f> (prior content overwritten). Returns 0, or -1 with errno
- * and <err> saying which step of libseccomp failed.
+ * Both filters into *<f> (prior content overwritten; malloc'd, the caller releases them).
+ * On an architecture with programs embedded at build time (sandbox/seccomp_prog.h:
+ * x86_64), those, which are seccomp_compile()'s output for it byte for byte; elsewhere
+ * seccomp_compile(). Returns 0, or -1 with errno and <err> as seccomp_compile().
  */
 int seccomp_prepare(struct sc_filter *f, char *err, size_t errlen);
+
+/*
+ * Compiles both filters with libseccomp into *<f> (prior content overwritten). Returns 0,
+ * or -1 with errno and <err> saying which step of libseccomp failed. What
+ * seccomp_prepare() gives where no program is embedded; tests compare the two.
+ */
+int seccomp_compile(struct sc_filter *f, char *err, size_t errlen);
 
 /*
  * Pre-exec child, last step before execve: sets no_new_privs, loads the clone3 filter, then

@@ -3,7 +3,7 @@
  *
  * Keys: ECDSA P-256 throughout. Signing costs ~27 µs there against ~850 µs for RSA-2048,
  * and RSA key generation costs ~340 ms (peers.md item 6), so nothing RSA is ever made.
- * All leaves of a CA share one key generated with the CA: a leaf then costs one
+ * All leaves of a CA share one key (made with the first leaf): a leaf then costs one
  * signature and no key generation (mitmproxy does the same). It is no weaker for the
  * sandbox: every leaf is trusted only because of the CA, whose key lives next to the
  * leaf key in this process anyway.
@@ -21,6 +21,15 @@
  * kept in minting order, so when the ring is full the oldest entry is the one replaced.
  * Evicting only drops the cache's reference: SSLs still using the SSL_CTX hold their
  * own (SSL_new takes one).
+ *
+ * Start-up cost (tls_ca_new sits on `agentcage run`'s critical path: init waits for the
+ * certificate before it applies Landlock). Only what the trust store needs is made
+ * there: the CA key, its certificate and the PEM. The leaf key, the leaf template and the
+ * cache's ring are made on the first terminated connection (leaf_setup), and freeing
+ * walks only the ring's used entries: touching all of the ring's zero pages cost ~1.4 ms
+ * at exit on this VM. Public keys are written into certificates by cert_set_pubkey_p256,
+ * not X509_set_pubkey, whose first use builds OpenSSL 3's encoder and decoder tables
+ * (~1-2 ms here). The DRBG is a Hash_DRBG (tls_rand_setup, common.h).
  */
 #include "tls/ca.h"
 
@@ -29,6 +38,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -45,6 +55,7 @@
 #define TLS_CA_SESS_CACHE   1024 /* TLS 1.2 session-id cache entries: bounded memory */
 #define TLS_CA_PEM_MAX      4096 /* a P-256 CA certificate in PEM is ~700 bytes */
 #define SECS_PER_DAY        86400
+#define P256_POINT_LEN      65   /* uncompressed point: 0x04, X, Y (SEC 1 §2.3.3) */
 
 struct leaf_entry {
 	char host[TLS_HOST_CAP]; /* normalised (tls_host_parse) */
@@ -56,8 +67,9 @@ struct tls_ca {
 	EVP_PKEY *key;             /* the CA's private key */
 	X509 *cert;                /* self-signed CA certificate */
 	char *pem;                 /* cert in PEM, NUL-terminated */
-	EVP_PKEY *leaf_key;        /* shared by every leaf */
 	time_t not_after;          /* the CA's notAfter: no leaf outlives it */
+	/* The three below are NULL until the first leaf (leaf_setup). */
+	EVP_PKEY *leaf_key;        /* shared by every leaf */
 	X509 *leaf_tmpl;           /* issuer + leaf public key, copied for each leaf */
 	struct leaf_entry *leaves; /* TLS_CA_CACHE_MAX, ring in minting order */
 	size_t count;              /* entries in use */
@@ -110,6 +122,38 @@ cert_set_serial(X509 *x)
 		rc = 0;
 	BN_free(bn);
 	return rc;
+}
+
+/*
+ * <x>'s SubjectPublicKeyInfo for the P-256 key <k>, written directly as RFC 5480 §2.1 has
+ * it: id-ecPublicKey, namedCurve prime256v1, the uncompressed point. Same DER as
+ * X509_set_pubkey produces, without its trip through OpenSSL 3's encoder and decoder
+ * (see the top of this file). <x>'s cached EVP_PKEY stays unset: nothing here reads it
+ * (signing takes the private key, the key identifiers hash the encoded point, and a
+ * parsed copy of <x> decodes the key from the DER as usual). 0 / -1.
+ */
+static int
+cert_set_pubkey_p256(X509 *x, const EVP_PKEY *k)
+{
+	unsigned char point[P256_POINT_LEN];
+	unsigned char *enc;
+	size_t len = 0;
+
+	if (EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+	                                    sizeof(point), &len) != 1 ||
+	    len != sizeof(point) || point[0] != POINT_CONVERSION_UNCOMPRESSED)
+		return -1;
+	enc = OPENSSL_memdup(point, len);
+	if (!enc)
+		return -1;
+	/* On success the X509_PUBKEY owns <enc>; the OIDs are OpenSSL's static objects. */
+	if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+	                           V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), enc,
+	                           (int)len) != 1) {
+		OPENSSL_free(enc);
+		return -1;
+	}
+	return 0;
 }
 
 /* Version 3, serial, validity [<nb>, <na>]. 0 / -1. */
@@ -213,7 +257,7 @@ ca_make_cert(struct tls_ca *ca, const char *sandbox, time_t now, char *err, size
 	if (cert_set_basics(x, now - TLS_CA_BACKDATE_SECS, ca->not_after) == -1 ||
 	    cert_set_subject(x, "agentcage", cn) == -1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(x)) != 1 ||
-	    X509_set_pubkey(x, ca->key) != 1)
+	    cert_set_pubkey_p256(x, ca->key) == -1)
 		goto err_free_cert;
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
 	if (cert_add_ext(x, &v3, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") == -1 ||
@@ -276,12 +320,10 @@ tls_ca_new(struct tls_ca **out, const char *sandbox, char *err, size_t errlen)
 		errno = EINVAL;
 		return -1;
 	}
+	tls_rand_setup(); /* before anything draws random bytes */
 	ERR_clear_error();
 	ca = calloc(1, sizeof(*ca));
-	if (ca)
-		ca->leaves = calloc(TLS_CA_CACHE_MAX, sizeof(*ca->leaves));
-	if (!ca || !ca->leaves) {
-		free(ca);
+	if (!ca) {
 		ut_snprintf(err, errlen, "TLS CA: %s", strerror(ENOMEM));
 		errno = ENOMEM;
 		return -1;
@@ -289,22 +331,9 @@ tls_ca_new(struct tls_ca **out, const char *sandbox, char *err, size_t errlen)
 	for (size_t i = 0; i < TLS_CA_BUCKETS; i++)
 		ca->bucket[i] = -1;
 	ca->key = keygen_p256(err, errlen, "TLS CA: generating the P-256 CA key");
-	if (!ca->key)
-		goto err_free_ca;
-	ca->leaf_key = keygen_p256(err, errlen, "TLS CA: generating the P-256 leaf key");
-	if (!ca->leaf_key || ca_make_cert(ca, sandbox, now, err, errlen) == -1 ||
+	if (!ca->key || ca_make_cert(ca, sandbox, now, err, errlen) == -1 ||
 	    ca_make_pem(ca, err, errlen) == -1)
 		goto err_free_ca;
-	ca->leaf_tmpl = X509_new();
-	if (!ca->leaf_tmpl || X509_set_version(ca->leaf_tmpl, X509_VERSION_3) != 1 ||
-	    X509_set_issuer_name(ca->leaf_tmpl, X509_get_subject_name(ca->cert)) != 1 ||
-	    X509_set_pubkey(ca->leaf_tmpl, ca->leaf_key) != 1 ||
-	    /* placeholders, replaced in each leaf: X509_dup needs an encodable cert */
-	    cert_set_basics(ca->leaf_tmpl, now, now) == -1 ||
-	    X509_sign(ca->leaf_tmpl, ca->key, EVP_sha256()) <= 0) {
-		tls_err_set(err, errlen, "TLS CA: preparing the leaf template");
-		goto err_free_ca;
-	}
 	*out = ca;
 	return 0;
 
@@ -321,7 +350,7 @@ tls_ca_free(struct tls_ca *ca)
 	if (!ca)
 		return;
 	if (ca->leaves)
-		for (size_t i = 0; i < TLS_CA_CACHE_MAX; i++)
+		for (size_t i = 0; i < ca->count; i++) /* the ring fills from 0 up */
 			SSL_CTX_free(ca->leaves[i].ctx);
 	free(ca->leaves);
 	ca->leaves = NULL;
@@ -348,6 +377,50 @@ size_t
 tls_ca_leaves_minted(const struct tls_ca *ca)
 {
 	return ca->minted;
+}
+
+/*
+ * First leaf only: the leaf key, the template every leaf starts from, and the cache's
+ * ring (see the top of this file for why not at tls_ca_new). 0 / -1 with <err>; a failure
+ * leaves <ca> as it was, so the next connection tries again.
+ */
+static int
+leaf_setup(struct tls_ca *ca, char *err, size_t errlen)
+{
+	const time_t now = time(NULL);
+	struct leaf_entry *leaves;
+	EVP_PKEY *key;
+	X509 *tmpl;
+
+	leaves = calloc(TLS_CA_CACHE_MAX, sizeof(*leaves));
+	if (!leaves) {
+		ut_snprintf(err, errlen, "TLS CA: %s", strerror(ENOMEM));
+		errno = ENOMEM;
+		return -1;
+	}
+	key = keygen_p256(err, errlen, "TLS CA: generating the P-256 leaf key");
+	if (!key)
+		goto err_free_leaves;
+	tmpl = X509_new();
+	if (!tmpl || X509_set_version(tmpl, X509_VERSION_3) != 1 ||
+	    X509_set_issuer_name(tmpl, X509_get_subject_name(ca->cert)) != 1 ||
+	    cert_set_pubkey_p256(tmpl, key) == -1 ||
+	    /* placeholders, replaced in each leaf: X509_dup needs an encodable cert */
+	    cert_set_basics(tmpl, now, now) == -1 || X509_sign(tmpl, ca->key, EVP_sha256()) <= 0) {
+		tls_err_set(err, errlen, "TLS CA: preparing the leaf template");
+		goto err_free_tmpl;
+	}
+	ca->leaves = leaves;
+	ca->leaf_key = key;
+	ca->leaf_tmpl = tmpl;
+	return 0;
+
+err_free_tmpl:
+	X509_free(tmpl);
+	EVP_PKEY_free(key);
+err_free_leaves:
+	free(leaves);
+	return -1;
 }
 
 /* The leaf for <h>, signed by <ca>. NULL on failure (OpenSSL queue holds why). */
@@ -544,6 +617,8 @@ tls_ca_server_ssl(struct tls_ca *ca, const char *host, int fd, char *err, size_t
 		errno = EINVAL;
 		return NULL;
 	}
+	if (!ca->leaf_tmpl && leaf_setup(ca, err, errlen) == -1)
+		return NULL;
 	ctx = cache_lookup(ca, h.name);
 	if (!ctx)
 		ctx = leaf_mint(ca, &h, err, errlen);

@@ -6,7 +6,7 @@
  * key never leaves this process's memory. For each host the proxy terminates, a leaf
  * certificate (SAN = the host name or IP literal, signed by the CA) is minted on first use
  * and its server SSL_CTX cached, so a host costs one signature per sandbox, not one per
- * connection. All leaves share one P-256 key generated with the CA.
+ * connection. All leaves share one P-256 key, generated with the first leaf.
  *
  * Context: created in the supervisor, then used only by the proxy loop (one thread; no
  * locking). Errors: 0 / -1 (or NULL) with errno set and a human message in <err>

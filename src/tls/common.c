@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 
 #include "util/util.h"
 
@@ -107,4 +108,14 @@ tls_err_set(char *err, size_t errlen, const char *what)
 	ERR_clear_error();
 	(void)ut_snprintf(err, errlen, "%s: %s", what, reason); /* truncated is still useful */
 	errno = EPROTO;
+}
+
+bool
+tls_rand_setup(void)
+{
+	/* Fails with RAND_R_ALREADY_INSTANTIATED once the DRBGs exist: not an error. */
+	if (RAND_set_DRBG_type(NULL, "HASH-DRBG", NULL, NULL, "SHA256") == 1)
+		return true;
+	ERR_clear_error();
+	return false;
 }

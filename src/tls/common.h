@@ -36,4 +36,15 @@ int tls_host_parse(const char *host, struct tls_host *out, const char **why);
  */
 void tls_err_set(char *err, size_t errlen, const char *what);
 
+/*
+ * Makes this process's DRBGs Hash_DRBG over SHA-256 instead of OpenSSL's default
+ * CTR_DRBG over AES-256: both are SP 800-90A generators of 256-bit security strength, fed
+ * by the same seed source and reseeded the same way, but the CTR one's first use builds
+ * the provider's whole cipher table (~1.2 ms of `agentcage run`'s start here), while the
+ * digests it needs are built already. Has an effect only before the first random byte
+ * of the process is drawn; later (a TLS context made earlier) it changes nothing. An
+ * openssl.cnf `random` section already loaded is overridden. Returns true when it took.
+ */
+bool tls_rand_setup(void);
+
 #endif
