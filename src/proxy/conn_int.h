@@ -1,6 +1,7 @@
 /*
  * proxy/conn_int: the connection's own fields (types only, style.md §5), kept apart from
- * conn.c's logic; only conn.c includes it. Fields start at -1 (fds) or zero.
+ * the logic; only conn.c and its parts (conn_decide.c, conn_tunnel.c, conn_gen.c)
+ * include it. Fields start at -1 (fds) or zero.
  */
 #ifndef AGENTCAGE_PROXY_CONN_INT_H
 #define AGENTCAGE_PROXY_CONN_INT_H
@@ -85,6 +86,24 @@ bool conn_tunnel_needs_l7(const struct decision *d);
 bool conn_learn(const struct proxy_ctx *px, struct decision *d, bool l4_denied);
 /* The engine of the connection's generation (else the context's fixed one). */
 const struct engine *conn_engine(const struct conn *c);
+
+/* conn.c, for conn_decide.c */
+/* Answers the client with <status> and a JSON body of <kind> and the formatted reason
+ * (kept in c->reason for the log), drops any upstream, then drains and closes. */
+void conn_reply(struct conn *c, int status, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Looks c->host up (at once when it is a literal or in --hosts, else on the resolver
+ * thread) and goes on to dial; a failure answers 502. */
+void conn_resolve(struct conn *c);
+
+/* conn_decide.c */
+/* CS_HEAD: reads what the client sent; on a complete head, identity, decision, lookup.
+ * A malformed or oversized head is answered (400/431); EOF or a read error closes. */
+void conn_read_head(struct conn *c);
+/* A new generation came while resolving or dialling: decides again under it; <dialled>:
+ * the address already dialled is checked again too. 0: carry on; -1: refused (403) or
+ * closed. */
+int conn_follow_generation(struct conn *c, bool dialled);
 
 /* conn_tunnel.c */
 /* Passthrough, c->sniffing: reads the client's first bytes into c->pre until the SNI

@@ -634,6 +634,42 @@ ambiguous_reason(ino_t ino, const pid_t *owners, size_t n, char *reason, size_t 
 			 "connection between different programs");
 }
 
+int
+ident_connector(struct ident_ctx *c, ino_t ino, pid_t *tid)
+{
+	char target[48];
+	int fd;
+
+	if (c->watch == NULL || connwatch_take(c->watch, ino, tid, &fd) == -1)
+		return -1;
+	/* Threads share the fd table, so /proc/TID/fd answers for the whole process. */
+	snprintf(target, sizeof(target), "socket:[%lu]", (unsigned long)ino);
+	if (!connwatch_still_holds(*tid, fd, ino) && !pid_holds(*tid, target)) {
+		errno = ENOENT;
+		return -1;	/* it let go of the socket: every holder is checked */
+	}
+	c->fast++;
+	return 0;
+}
+
+int
+ident_of_thread(struct ident_ctx *c, pid_t tid, ino_t ino, struct peer_ident *out, char *reason,
+		size_t reason_len)
+{
+	pid_t pid = read_status_pid(tid, "\nTgid:");
+
+	if (pid == 0) {
+		snprintf(reason, reason_len, "the process that connected (thread %d) exited",
+			 (int)tid);
+		errno = ESRCH;
+		return -1;
+	}
+	if (identity_of(pid, c->root_pid, out, reason, reason_len) == -1)
+		return -1;
+	out->inode = ino;
+	return 0;
+}
+
 /*
  * The fast path (proxy/connwatch.h): the process recorded calling connect() for <ino>
  * (its thread group), as long as it still holds that socket, is the caller, whatever it
@@ -645,23 +681,11 @@ static int
 lookup_connector(struct ident_ctx *c, ino_t ino, struct peer_ident *out, char *reason,
 		 size_t reason_len)
 {
-	pid_t tid, pid;
-	int fd;
+	pid_t tid;
 
-	char target[48];
-
-	if (c->watch == NULL || connwatch_take(c->watch, ino, &tid, &fd) == -1)
+	if (ident_connector(c, ino, &tid) == -1)
 		return -1;
-	pid = read_status_pid(tid, "\nTgid:");
-	snprintf(target, sizeof(target), "socket:[%lu]", (unsigned long)ino);
-	/* Still held by the connector: at the fd it connected with, or another one (dup2). */
-	if (pid == 0 || (!connwatch_still_holds(pid, fd, ino) && !pid_holds(pid, target)))
-		return -1;	/* it let go of the socket: every holder is checked */
-	if (identity_of(pid, c->root_pid, out, reason, reason_len) == -1)
-		return -1;
-	out->inode = ino;
-	c->fast++;
-	return 0;
+	return ident_of_thread(c, tid, ino, out, reason, reason_len);
 }
 
 void
@@ -682,16 +706,24 @@ ident_lookup(struct ident_ctx *c, const struct sockaddr_storage *peer,
 	     const struct sockaddr_storage *local, struct peer_ident *out, char *reason,
 	     size_t reason_len)
 {
-	pid_t owners[IDENT_MAX_OWNERS];
-	size_t nowners = 0, nscanned = 0;
-	struct peer_ident *other = NULL;
 	ino_t ino;
-	int rc = -1, err = 0;
 
 	if (ident_socket_inode(c, peer, local, IDENT_VIA_AUTO, &ino, reason, reason_len) == -1)
 		return -1;
 	if (lookup_connector(c, ino, out, reason, reason_len) == 0)
 		return 0;
+	return ident_scan(c, ino, out, reason, reason_len);
+}
+
+int
+ident_scan(struct ident_ctx *c, ino_t ino, struct peer_ident *out, char *reason,
+	   size_t reason_len)
+{
+	pid_t owners[IDENT_MAX_OWNERS];
+	size_t nowners = 0, nscanned = 0;
+	struct peer_ident *other = NULL;
+	int rc = -1, err = 0;
+
 	c->scans++;
 	if (find_owners(c->root_pid, ino, owners, &nowners, &nscanned) == -1) {
 		err = errno;

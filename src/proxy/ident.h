@@ -99,6 +99,28 @@ struct connwatch;
  */
 void ident_ctx_set_watch(struct ident_ctx *c, struct connwatch *w);
 
+/*
+ * The connect-time record of socket <ino> (it is consumed): 0 with the thread that called
+ * connect() in *<tid> when its process still holds the socket (at the recorded fd or,
+ * after a dup2, another); -1 (ENOENT) without a usable record: use ident_scan().
+ */
+int ident_connector(struct ident_ctx *c, ino_t ino, pid_t *tid);
+
+/*
+ * The identity of the process of thread <tid> (ident_connector's answer) as it runs now:
+ * exe and ancestors up to the sandbox root. 0, or -1 with <reason> (the process exited,
+ * its exe cannot be read).
+ */
+int ident_of_thread(struct ident_ctx *c, pid_t tid, ino_t ino, struct peer_ident *out,
+		    char *reason, size_t reason_len);
+
+/*
+ * Without a record: every sandbox process holding socket <ino>, which must agree
+ * (ident_lookup's rules). 0, or -1 with <reason> and errno (ENOENT, EBUSY, E2BIG).
+ */
+int ident_scan(struct ident_ctx *c, ino_t ino, struct peer_ident *out, char *reason,
+	       size_t reason_len);
+
 /* Lookups answered from a connect-time record, and by scanning; for tests and benches. */
 void ident_ctx_counts(const struct ident_ctx *c, unsigned long *fast, unsigned long *scans);
 

@@ -11,6 +11,7 @@
 #include "proxy/conn.h"
 #include "proxy/connwatch.h"
 #include "proxy/gen.h"
+#include "proxy/idcache.h"
 #include "proxy/ident.h"
 #include "proxy/resolve.h"
 #include "proxy/tofu.h"
@@ -25,6 +26,7 @@ struct proxy {
 	int reserve_fd;                  /* /dev/null, given up to accept under EMFILE */
 	struct ident_ctx *ident;
 	struct tofu *tofu;
+	struct idcache *ids;             /* identities between connections (idcache.h) */
 	struct peer_ident *scratch;      /* ~260 KiB, reused: the loop is single-threaded */
 	proxy_fatal_cb on_fatal;
 	void *fatal_arg;
@@ -106,6 +108,49 @@ proxy_listeners_close(struct proxy_listeners *l)
 
 /* --- identity: the calling binary, pinned --- */
 
+/* Copies what the caller is into <who> (the connection owns and frees the copies). */
+static int
+proxy_who_set(struct conn_who *who, pid_t pid, const char *exe, const char *const *ancestors,
+	      size_t n, char *reason, size_t reason_len)
+{
+	who->pid = pid;
+	if ((who->exe = strdup(exe)) == NULL)
+		goto nomem;
+	if (n > 0 && (who->ancestors = calloc(n, sizeof(*who->ancestors))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		if ((who->ancestors[i] = strdup(ancestors[i])) == NULL)
+			goto nomem;
+		who->nancestors++;
+	}
+	return 0;
+nomem:
+	snprintf(reason, reason_len, "out of memory");
+	return -1;
+}
+
+/* The exe and every ancestor of <pi> pass TOFU (an ancestor grants as much as the caller
+ * itself, so it is pinned too). */
+static int
+proxy_pin(struct proxy *p, const struct peer_ident *pi, char *reason, size_t reason_len)
+{
+	char hex[TOFU_HEX_LEN];
+
+	if (tofu_check_pid(p->tofu, pi->pid, pi->exe, pi->exe_deleted, hex, reason, reason_len) == -1)
+		return -1;
+	for (size_t i = 0; i < pi->nancestors; i++)
+		if (tofu_check_pid(p->tofu, pi->ancestor_pids[i], pi->ancestors[i], false, hex,
+				   reason, reason_len) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The caller of a connection: the socket's inode, then the connector's identity from the
+ * cache (proxy/idcache.h: every level checked against the live process on each use), or
+ * read and pinned the full way and then cached for its next connection. Without a
+ * connect record every holder is scanned (ident.h), and nothing is cached.
+ */
 static int
 proxy_identify(void *arg, const struct sockaddr_storage *peer,
 	       const struct sockaddr_storage *local, struct conn_who *who, char *reason,
@@ -113,32 +158,33 @@ proxy_identify(void *arg, const struct sockaddr_storage *peer,
 {
 	struct proxy *p = arg;
 	struct peer_ident *pi = p->scratch;
-	char hex[TOFU_HEX_LEN];
+	const char *anc[IDENT_MAX_ANCESTORS];
+	struct idcache_who cw;
+	bool connector;
+	pid_t tid = 0;
+	ino_t ino;
 
-	if (ident_lookup(p->ident, peer, local, pi, reason, reason_len) == -1)
+	if (ident_socket_inode(p->ident, peer, local, IDENT_VIA_AUTO, &ino, reason,
+			       reason_len) == -1)
 		return -1;
-	who->pid = pi->pid;
-	if ((who->exe = strdup(pi->exe)) == NULL)
-		goto nomem;
+	connector = ident_connector(p->ident, ino, &tid) == 0;
+	if (connector && idcache_get(p->ids, tid, &cw) == 0)
+		return proxy_who_set(who, cw.pid, cw.exe, cw.ancestors, cw.nancestors, reason,
+				     reason_len);
+	if ((!connector || ident_of_thread(p->ident, tid, ino, pi, reason, reason_len) == -1) &&
+	    ident_scan(p->ident, ino, pi, reason, reason_len) == -1)
+		return -1;
+	for (size_t i = 0; i < pi->nancestors; i++)
+		anc[i] = pi->ancestors[i];
 	/* Known before the pin check, so a denial names the binary. */
-	if (tofu_check_pid(p->tofu, pi->pid, pi->exe, pi->exe_deleted, hex, reason, reason_len) == -1)
+	if (proxy_who_set(who, pi->pid, pi->exe, anc, pi->nancestors, reason, reason_len) == -1 ||
+	    proxy_pin(p, pi, reason, reason_len) == -1)
 		return -1;
-	if (pi->nancestors > 0 &&
-	    (who->ancestors = calloc(pi->nancestors, sizeof(*who->ancestors))) == NULL)
-		goto nomem;
-	for (size_t i = 0; i < pi->nancestors; i++) {
-		if ((who->ancestors[i] = strdup(pi->ancestors[i])) == NULL)
-			goto nomem;
-		who->nancestors++;
-		/* An ancestor grants as much as the caller itself, so it is pinned too. */
-		if (tofu_check_pid(p->tofu, pi->ancestor_pids[i], pi->ancestors[i], false, hex,
-				   reason, reason_len) == -1)
-			return -1;
-	}
+	/* Not cached (deleted exe, a process gone meanwhile...): the next connection of
+	 * this caller takes this path again, nothing worse. */
+	if (connector)
+		(void)idcache_fill(p->ids, p->tofu, tid, pi);
 	return 0;
-nomem:
-	snprintf(reason, reason_len, "out of memory");
-	return -1;
 }
 
 /* --- accept --- */
@@ -288,6 +334,10 @@ proxy_new(struct proxy **out, const struct proxy_config *c, struct proxy_listene
 	}
 	if (ident_ctx_open(&p->ident, c->netns_fd, c->root_pid, err, errlen) == -1)
 		goto fail;
+	if ((p->ids = idcache_new(c->root_pid)) == NULL) {
+		snprintf(err, errlen, "proxy: out of memory");
+		goto fail;
+	}
 	*out = p;
 	return 0;
 fail: {
@@ -430,6 +480,8 @@ proxy_free(struct proxy *p)
 	ut_close(&p->reserve_fd);
 	ident_ctx_close(p->ident);
 	tofu_free(p->tofu);
+	idcache_free(p->ids);
+	p->ids = NULL;
 	free(p->scratch);
 	p->scratch = NULL;
 	free(p);

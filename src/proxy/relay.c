@@ -17,10 +17,7 @@ relay_init(struct relay *r, int from, int to, enum relay_mode mode, const void *
 	r->left = RELAY_UNLIMITED;
 	r->shut_on_eof = true;
 	r->mode = mode;
-	if (mode == RELAY_SPLICE && pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
-		r->pipe[0] = r->pipe[1] = -1;
-		r->mode = RELAY_COPY; /* near the fd limit: keep the connection, lose zero-copy */
-	}
+	/* RELAY_SPLICE makes its pipe only after RELAY_COPY_FIRST bytes (relay_splice_start) */
 	r->cap = r->mode == RELAY_COPY ? RELAY_BUF_SIZE : 0;
 	if (plen > r->cap)
 		r->cap = plen;
@@ -115,6 +112,44 @@ relay_got(struct relay *r, size_t n)
 		r->eof = true; /* the caller's limit: the rest of <from> is not ours to move */
 }
 
+/* Gives the (drained) buffer <cap> bytes. -1 and ENOMEM. */
+static int
+relay_buf_size(struct relay *r, size_t cap)
+{
+	char *nb;
+
+	if (r->cap >= cap)
+		return 0;
+	if ((nb = malloc(cap)) == NULL)
+		return -1;
+	free(r->buf);
+	r->buf = nb;
+	r->cap = cap;
+	r->off = r->len = 0;
+	return 0;
+}
+
+/*
+ * RELAY_SPLICE without its pipe yet (called with the buffer drained): below
+ * RELAY_COPY_FIRST bytes moved, reads go through a small buffer; past it the pipe is
+ * made and the buffer freed. No pipe to be had: copy mode from now on. -1 and ENOMEM.
+ */
+static int
+relay_splice_start(struct relay *r)
+{
+	if (r->bytes < RELAY_COPY_FIRST)
+		return relay_buf_size(r, RELAY_COPY_FIRST);
+	if (pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		r->pipe[0] = r->pipe[1] = -1;
+		r->mode = RELAY_COPY; /* near the fd limit: keep the connection, lose zero-copy */
+		return relay_buf_size(r, RELAY_BUF_SIZE);
+	}
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = r->off = r->len = 0;
+	return 0;
+}
+
 /* Reads into the buffer or the pipe; returns bytes read (0: would block or EOF), or -1. */
 static ssize_t
 relay_fill(struct relay *r)
@@ -123,7 +158,9 @@ relay_fill(struct relay *r)
 
 	if (!relay_want_read(r))
 		return 0;
-	if (r->mode == RELAY_COPY) {
+	if (r->mode == RELAY_SPLICE && r->pipe[0] == -1 && relay_splice_start(r) == -1)
+		return -1;
+	if (r->mode == RELAY_COPY || r->pipe[0] == -1) {
 		n = TEMP_FAILURE_RETRY_INT(read(r->from, r->buf + r->len,
 						relay_room(r, r->cap - r->len)));
 	} else {
@@ -141,7 +178,7 @@ relay_fill(struct relay *r)
 		r->eof = true;
 		return 0;
 	}
-	if (r->mode == RELAY_COPY)
+	if (r->mode == RELAY_COPY || r->pipe[0] == -1)
 		r->len += (size_t)n;
 	else
 		r->in_pipe += (size_t)n;
@@ -168,6 +205,13 @@ relay_pump(struct relay *r)
 	/* Write out what the last read brought, so one readiness event is enough. */
 	if (relay_flush_buf(r) == -1 || relay_flush_pipe(r) == -1)
 		return -1;
+	/* Copy phase of RELAY_SPLICE, drained: an idle tunnel keeps no buffer (RSS per open
+	 * tunnel); the next read allocates it again. */
+	if (r->mode == RELAY_SPLICE && r->pipe[0] == -1 && r->off == r->len && r->buf != NULL) {
+		free(r->buf);
+		r->buf = NULL;
+		r->cap = r->off = r->len = 0;
+	}
 	if (r->eof && relay_pending(r) == 0 && !r->shut) {
 		if (r->shut_on_eof && shutdown(r->to, SHUT_WR) == -1 && errno != ENOTCONN)
 			return -1;

@@ -4,8 +4,11 @@
  * two of them (conn.h).
  *
  * Modes: RELAY_SPLICE moves data socket -> pipe -> socket with splice(2), so bulk
- * transfers never cross user space; RELAY_COPY uses read/write through a RELAY_BUF_SIZE
- * buffer (the fallback when no pipe can be had, e.g. near the fd limit). Either way a
+ * transfers never cross user space; its first RELAY_COPY_FIRST bytes are copied through
+ * a small buffer instead (freed whenever it drains), and the pipe is made only past
+ * them, so a short exchange (most tunnels: a request, a small response) never pays for
+ * pipe2 and four closes. RELAY_COPY uses read/write through a RELAY_BUF_SIZE buffer (the
+ * fallback when no pipe can be had, e.g. near the fd limit). Either way a
  * direction holds at most about RELAY_BUF_SIZE bytes (the pipe's default 64 KiB or the
  * buffer): when they are not yet written, the direction stops reading its source, so a
  * slow receiver slows the sender instead of growing memory.
@@ -32,6 +35,7 @@
 #include <stdint.h>
 
 #define RELAY_BUF_SIZE (64 * 1024)  /* copy-mode buffer per direction */
+#define RELAY_COPY_FIRST (16 * 1024) /* RELAY_SPLICE: bytes copied before the pipe is made */
 #define RELAY_PUMP_MAX (256 * 1024) /* bytes moved per relay_pump() call: fairness */
 #define RELAY_UNLIMITED UINT64_MAX
 
@@ -43,7 +47,7 @@ enum relay_mode {
 struct relay {
 	int from, to;          /* borrowed, non-blocking */
 	enum relay_mode mode;
-	int pipe[2];           /* RELAY_SPLICE: read end, write end */
+	int pipe[2];           /* RELAY_SPLICE: read end, write end; -1 until RELAY_COPY_FIRST */
 	size_t in_pipe;        /* bytes in the pipe */
 	bool pipe_full;        /* splice-in got EAGAIN with bytes in the pipe */
 	char *buf;             /* prefix, then (copy mode) data */
@@ -57,9 +61,9 @@ struct relay {
 
 /*
  * Prepares <r> to move <from> -> <to>. <mode> RELAY_SPLICE falls back to RELAY_COPY when
- * pipe2 fails (the mode actually used is in r->mode). <prefix>[0..<plen>) is copied and
- * goes first (<plen> may be 0 or larger than RELAY_BUF_SIZE: it is kept whole, and
- * nothing is read until it is written). <r>->left starts RELAY_UNLIMITED and
+ * pipe2 fails, once it is tried (r->mode says which mode is in use). <prefix>[0..<plen>)
+ * is copied and goes first (<plen> may be 0 or larger than RELAY_BUF_SIZE: it is kept
+ * whole, and nothing is read until it is written). <r>->left starts RELAY_UNLIMITED and
  * <r>->shut_on_eof true; the caller may change both before the first pump. -1 and ENOMEM.
  */
 int relay_init(struct relay *r, int from, int to, enum relay_mode mode, const void *prefix,

@@ -12,13 +12,6 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-struct tofu_fp {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
-};
-
 struct tofu_entry {
 	char *path;
 	char hex[TOFU_HEX_LEN];		/* the pin */
@@ -60,8 +53,8 @@ tofu_hash_count(const struct tofu *t)
 	return t->hashes;
 }
 
-static void
-fp_from_stat(struct tofu_fp *fp, const struct stat *st)
+void
+tofu_fp_from_stat(struct tofu_fp *fp, const struct stat *st)
 {
 	fp->dev = st->st_dev;
 	fp->ino = st->st_ino;
@@ -70,8 +63,8 @@ fp_from_stat(struct tofu_fp *fp, const struct stat *st)
 	fp->ctime = st->st_ctim;
 }
 
-static bool
-fp_equal(const struct tofu_fp *a, const struct tofu_fp *b)
+bool
+tofu_fp_equal(const struct tofu_fp *a, const struct tofu_fp *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
 	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
@@ -151,12 +144,12 @@ tofu_check_fd(struct tofu *t, int fd, const char *path, char hex[TOFU_HEX_LEN], 
 		snprintf(reason, reason_len, "cannot stat binary %s: %s", path, strerror(errno));
 		return -1;
 	}
-	fp_from_stat(&fp, &st);
-	if (e != NULL && fp_equal(&e->fp, &fp)) {
+	tofu_fp_from_stat(&fp, &st);
+	if (e != NULL && tofu_fp_equal(&e->fp, &fp)) {
 		memcpy(hex, e->hex, TOFU_HEX_LEN);
 		return 0;
 	}
-	if (e != NULL && e->has_bad && fp_equal(&e->bad_fp, &fp))
+	if (e != NULL && e->has_bad && tofu_fp_equal(&e->bad_fp, &fp))
 		return deny_changed(e, e->bad_hex, reason, reason_len);
 	if (st.st_size > TOFU_MAX_IMAGE) {
 		snprintf(reason, reason_len,

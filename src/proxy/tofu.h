@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "util/sha256.h"
 
@@ -33,6 +34,22 @@
 #define TOFU_MAX_IMAGE (512LL << 20)
 
 struct tofu;
+struct stat;
+
+/* What identifies an image without hashing it: an unchanged fingerprint is the same bytes
+ * for TOFU's purposes (a rewrite in place changes mtime and ctime). */
+struct tofu_fp {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+/* The fingerprint of the file <st> describes. */
+void tofu_fp_from_stat(struct tofu_fp *fp, const struct stat *st);
+
+/* true when every field of <a> and <b> is equal. */
+bool tofu_fp_equal(const struct tofu_fp *a, const struct tofu_fp *b);
 
 /* An empty cache, or NULL with errno ENOMEM. */
 struct tofu *tofu_new(void);
