@@ -64,25 +64,17 @@ run_ctl_status(void *arg, struct sbuf *json)
 	struct run_ctx *r = arg;
 	struct proxy_stats st = { 0 };
 	struct json_obj o;
-	struct sbuf argv = { 0 };
 	char hex[SHA256_HEX_LEN];
 
 	if (r->px != NULL)
 		proxy_stats(r->px, &st);
-	sbuf_add(&argv, "[", 1);
-	for (size_t i = 0; r->o.argv != NULL && r->o.argv[i] != NULL; i++) {
-		if (i > 0)
-			sbuf_add(&argv, ",", 1);
-		json_str(&argv, r->o.argv[i], strlen(r->o.argv[i]));
-	}
-	sbuf_add(&argv, "]", 1);
 	sha256_hex(r->cur_pol->sha256, hex);
 	json_begin(&o, json);
 	json_kv_str(&o, "name", r->name);
 	json_kv_int(&o, "pid", (long long)getpid());
 	json_kv_int(&o, "init_pid", (long long)r->init_pid);
 	json_kv_int(&o, "started", r->started);
-	json_kv_raw(&o, "argv", sbuf_str(&argv));
+	json_kv_strv(&o, "argv", r->o.argv);
 	json_kv_str(&o, "policy_source", r->cur_pol->source);
 	json_kv_str(&o, "policy_sha256", hex);
 	json_kv_int(&o, "generation", (long long)(st.generation ? st.generation : 1));
@@ -92,7 +84,6 @@ run_ctl_status(void *arg, struct sbuf *json)
 	json_kv_int(&o, "learned", (long long)st.learned);
 	json_kv_bool(&o, "learn", r->o.learn);
 	json_end(&o);
-	sbuf_free(&argv);
 	return 0;
 }
 

@@ -159,28 +159,19 @@ static void
 state_json(const struct ctl_info *info, struct sbuf *b)
 {
 	struct json_obj o;
-	struct sbuf argv = {0};
 
-	sbuf_putc(&argv, '[');
-	for (size_t i = 0; info->argv != NULL && info->argv[i] != NULL; i++) {
-		if (i > 0)
-			sbuf_putc(&argv, ',');
-		json_str(&argv, info->argv[i], strlen(info->argv[i]));
-	}
-	sbuf_putc(&argv, ']');
 	json_begin(&o, b);
 	json_kv_str(&o, "name", info->name);
 	json_kv_int(&o, "pid", (long long)getpid());
 	json_kv_int(&o, "init_pid", (long long)info->init_pid);
 	json_kv_int(&o, "started", info->started);
-	json_kv_raw(&o, "argv", sbuf_str(&argv));
+	json_kv_strv(&o, "argv", info->argv);
 	json_kv_str(&o, "workdir", info->workdir);
 	json_kv_str(&o, "policy_source", info->policy_source);
 	json_kv_str(&o, "log_path", info->log_path);
 	json_kv_bool(&o, "learn", info->learn);
 	json_end(&o);
 	sbuf_putc(b, '\n');
-	sbuf_free(&argv);
 }
 
 /* Writes <info> to a new locked temporary file; returns its fd and its name in <tmp>. */

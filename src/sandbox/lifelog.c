@@ -67,18 +67,6 @@ lifelog_emit(struct lifelog *l, struct sbuf *b)
 }
 
 static void
-lifelog_argv(struct sbuf *b, char *const *argv)
-{
-	sbuf_putc(b, '[');
-	for (size_t i = 0; argv != NULL && argv[i] != NULL; i++) {
-		if (i)
-			sbuf_putc(b, ',');
-		json_str(b, argv[i], strlen(argv[i]));
-	}
-	sbuf_putc(b, ']');
-}
-
-static void
 lifelog_confinement(struct sbuf *b, const struct lifelog_start *s)
 {
 	struct json_obj o;
@@ -104,12 +92,11 @@ lifelog_confinement(struct sbuf *b, const struct lifelog_start *s)
 int
 lifelog_write_start(struct lifelog *l, const struct lifelog_start *s)
 {
-	struct sbuf b = { 0 }, argv = { 0 }, conf = { 0 };
+	struct sbuf b = { 0 }, conf = { 0 };
 	struct json_obj o;
 	char hex[SHA256_HEX_LEN];
 
 	sha256_hex(s->policy_sha256, hex);
-	lifelog_argv(&argv, s->argv);
 	lifelog_confinement(&conf, s);
 
 	lifelog_begin(&o, &b, "start");
@@ -120,11 +107,10 @@ lifelog_write_start(struct lifelog *l, const struct lifelog_start *s)
 	json_kv_str(&o, "policy_sha256", hex);
 	json_kv_str(&o, "workdir", s->workdir);
 	json_kv_str(&o, "home", s->home);
-	json_kv_raw(&o, "command", sbuf_str(&argv));
+	json_kv_strv(&o, "command", s->argv);
 	json_kv_bool(&o, "tty", s->tty);
 	json_kv_raw(&o, "confinement", sbuf_str(&conf));
 	json_end(&o);
-	sbuf_free(&argv);
 	sbuf_free(&conf);
 	return lifelog_emit(l, &b);
 }
@@ -166,17 +152,15 @@ lifelog_write_exit(struct lifelog *l, const struct lifelog_exit *x)
 int
 lifelog_write_exec(struct lifelog *l, const struct lifelog_exec *e)
 {
-	struct sbuf b = { 0 }, argv = { 0 };
+	struct sbuf b = { 0 };
 	struct json_obj o;
 
-	lifelog_argv(&argv, e->argv);
 	lifelog_head(&o, &b, "exec", e->name, e->pid);
 	json_kv_int(&o, "exec_id", e->id);
 	json_kv_int(&o, "sandbox_pid", e->sandbox_pid);
-	json_kv_raw(&o, "command", sbuf_str(&argv));
+	json_kv_strv(&o, "command", e->argv);
 	json_kv_bool(&o, "tty", e->tty);
 	json_end(&o);
-	sbuf_free(&argv);
 	return lifelog_emit(l, &b);
 }
 

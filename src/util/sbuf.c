@@ -221,6 +221,19 @@ json_kv_raw(struct json_obj *o, const char *key, const char *raw)
 }
 
 void
+json_kv_strv(struct json_obj *o, const char *key, char *const *v)
+{
+	json_key(o, key);
+	sbuf_putc(o->b, '[');
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++) {
+		if (i > 0)
+			sbuf_putc(o->b, ',');
+		json_str(o->b, v[i], strlen(v[i]));
+	}
+	sbuf_putc(o->b, ']');
+}
+
+void
 json_end(struct json_obj *o)
 {
 	sbuf_putc(o->b, '}');

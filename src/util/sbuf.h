@@ -41,6 +41,8 @@ void json_kv_str(struct json_obj *o, const char *key, const char *val);  /* NULL
 void json_kv_int(struct json_obj *o, const char *key, long long val);
 void json_kv_bool(struct json_obj *o, const char *key, bool val);
 void json_kv_raw(struct json_obj *o, const char *key, const char *raw); /* already JSON */
+/* <key>: an array of the strings of the NULL-terminated <v> (NULL -> []): an argv. */
+void json_kv_strv(struct json_obj *o, const char *key, char *const *v);
 void json_end(struct json_obj *o);
 
 #endif
