@@ -383,13 +383,6 @@ proxy_start(struct proxy *p, struct evloop *loop, proxy_fatal_cb on_fatal, void 
 	return 0;
 }
 
-void
-proxy_counts(const struct proxy *p, unsigned long long *served, unsigned long long *denied)
-{
-	*served = p->ctx.served;
-	*denied = p->ctx.denied;
-}
-
 int
 proxy_set_policy(struct proxy *p, struct policy *pol, struct engine *eng,
 		 unsigned long long *generation, char *err, size_t errlen)

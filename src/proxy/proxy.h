@@ -121,11 +121,6 @@ int proxy_start(struct proxy *p, struct evloop *loop, proxy_fatal_cb on_fatal, v
  */
 int proxy_watch(struct proxy *p, int notify_fd);
 
-/* Connections relayed as the policy allowed them (learn-mode ones not included: see
- * proxy_stats()) and refused so far; for the exit summary and tests. */
-void proxy_counts(const struct proxy *p, unsigned long long *served,
-		  unsigned long long *denied);
-
 /*
  * Makes <pol> and <eng> (compiled from <pol>; both taken over, freed when refused too)
  * the proxy's new policy generation; call it from a callback of the proxy's loop (a
