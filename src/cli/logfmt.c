@@ -89,6 +89,11 @@ put_detail(struct sbuf *b, const struct logread_event *ev)
 		sbuf_puts(b, " up, ");
 		put_size(b, ev->bytes_down);
 		sbuf_puts(b, " down");
+		if (ev->end != NULL && strcmp(ev->end, "finished") != 0) {
+			sbuf_puts(b, " (ended: ");
+			put_safe(b, ev->end, "?");
+			sbuf_putc(b, ')');
+		}
 		return;
 	}
 	put_safe(b, ev->reason, "?");

@@ -302,6 +302,7 @@ fill_event(struct logread *r, json_t *o, struct logread_event *ev)
 	ev->block = get_str(o, "block");
 	ev->reason = get_str(o, "reason");
 	ev->note = get_str(o, "note");
+	ev->end = get_str(o, "end");
 	ev->port = get_int(o, "port");
 	ev->status = get_int(o, "status");
 	ev->bytes_up = get_int(o, "bytes_up");

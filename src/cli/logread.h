@@ -72,6 +72,7 @@ struct logread_event {
 	/* net, http */
 	const char *binary, *host, *method, *path, *error, *block, *reason, *note;
 	const char *address; /* net: the dialled address, or NULL */
+	const char *end;     /* net: how the connection ended ("finished", ...), or NULL */
 	long long port, status, bytes_up, bytes_down, generation;
 	enum logread_decision decision;
 	const char *decision_word;

@@ -137,8 +137,9 @@ conn_who_free(struct conn_who *w)
 	w->exe = NULL;
 }
 
+/* The connection's "net" line, once; <why> is how it ended. */
 static void
-conn_log(struct conn *c)
+conn_log(struct conn *c, const char *why)
 {
 	const struct pol_block *b = c->dec.block;
 	struct declog_event ev = {
@@ -148,7 +149,7 @@ conn_log(struct conn *c)
 		.address = c->address[0] ? c->address : NULL, .allow = c->allowed,
 		.learn = c->learned, .generation = c->gen ? c->gen->n : conn_generation(c->px),
 		.error = c->error, .block = b ? b->key : NULL, .reason = c->reason,
-		.bytes_up = c->relaying ? c->up.bytes : 0,
+		.end = why, .bytes_up = c->relaying ? c->up.bytes : 0,
 		.bytes_down = c->relaying ? c->down.bytes : 0,
 		.duration_ms = ut_now_ms() - c->t0_ms,
 	};
@@ -215,7 +216,7 @@ conn_close(struct conn *c, const char *why)
 		l7_free(c->l7);
 		c->l7 = NULL;
 	}
-	conn_log(c);
+	conn_log(c, why);
 	gen_put(&c->gen); /* after the log line: its block points into the generation */
 	conn_set_state(c, CS_CLOSED);
 	if (c->rq > 0)

@@ -61,6 +61,7 @@ declog_format(const struct declog *l, const struct declog_event *ev, struct sbuf
 	json_kv_str(&o, "block", ev->block);
 	json_kv_str(&o, "reason", ev->reason ? ev->reason : "");
 	json_kv_int(&o, "generation", (long long)(ev->generation ? ev->generation : 1));
+	json_kv_str(&o, "end", ev->end);
 	json_kv_int(&o, "bytes_up", (long long)ev->bytes_up);
 	json_kv_int(&o, "bytes_down", (long long)ev->bytes_down);
 	json_kv_int(&o, "duration_ms", ev->duration_ms);

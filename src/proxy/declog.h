@@ -9,8 +9,10 @@
  * (dialled, or null), decision ("allow" / "deny" / "learn": denied by the policy and
  * let through in learn mode, the reason saying why it would have been denied), error (the
  * response's "error" kind for a refusal, null otherwise), block, reason, generation (the
- * policy generation that decided, proxy/gen.h), bytes_up (client -> upstream),
- * bytes_down, duration_ms.
+ * policy generation that decided, proxy/gen.h), end (how the connection ended: "finished",
+ * or what cut it, e.g. "upstream reset the connection", "TLS handshake with the client
+ * failed: ...", "idle timeout"; each failure is named once, on this line), bytes_up
+ * (client -> upstream), bytes_down, duration_ms.
  *
  * Inside an inspected tunnel (proxy/l7.h) each HTTP request gets its own line, event
  * "http": time, sandbox, pid, binary, host, port, method, path (canonical, query values
@@ -56,6 +58,7 @@ struct declog_event {
 	const char *reason;
 	bool learn;                    /* allowed only by learn mode: decision "learn" */
 	unsigned long long generation; /* policy generation (>= 1) */
+	const char *end;               /* how the connection ended, or NULL */
 	uint64_t bytes_up, bytes_down;
 	long long duration_ms;
 };

@@ -132,6 +132,14 @@ wait_lines() {
 	[ "$n" = "$1" ]
 }
 # kinds: "decision/error=count ..." over the scenario's decision lines
+# ends: the distinct "end" values of the session's net lines (how each connection ended).
+ends() {
+	/usr/bin/python3 - "$S_LOG" <<'PY'
+import json, sys
+e = sorted({json.loads(l).get("end") or "-" for l in open(sys.argv[1]) if '"event":"net"' in l})
+print(" | ".join(e))
+PY
+}
 kinds() {
 	/usr/bin/python3 - "$S_LOG" <<'PY'
 import collections, json, sys
@@ -241,6 +249,7 @@ if one reset req faults.test:7003 get; then
 	check "reset: the body ends early, never complete ($(get bytes "$R_line") < 65536)" \
 		[ "$(get bytes "$R_line")" -lt 65536 ]
 	expect_eq "reset: one decision line" "$(kinds)" "allow/-=1"
+	expect_contains "reset: which names the reset" "$(ends)" "reset the connection"
 	check "reset: supervisor fds back ($F0 -> $F1)" [ "$F1" -le $((F0 + FD_SLACK)) ]
 	clean reset
 fi
@@ -280,6 +289,8 @@ for how in half full; do
 		sess_end
 		expect_eq "tls $how: 20 clients vanished ($res)" "$(get sent "$res")" 20
 		expect_eq "tls $how: one decision line each" "$(kinds)" "allow/-=20"
+	expect_contains "tls $how: each says the client's handshake did not finish ($(ends))" \
+		"$(ends)" "TLS handshake with the client"
 		check "tls $how: supervisor fds back ($f0 -> $f1)" [ "$f1" -le $((f0 + FD_SLACK)) ]
 		expect_eq "tls $how: no upstream connection left" "$left" 0
 		clean "tls $how"

@@ -217,6 +217,29 @@ test_format(void)
 	T_STREQ(sbuf_str(&one),
 	        "t HTTP ALLOWED /b(3) -> GET h:8443/p [policy:k] 200, 80 B up, 5.0 MiB down\n",
 	        "an allowed request: status and sizes; a port other than 80/443 is shown");
+	sbuf_reset(&one);
+	ev = (struct logread_event){.kind = LOGREAD_NET,
+	                            .time = "t",
+	                            .binary = "/b",
+	                            .pid = 3,
+	                            .host = "h",
+	                            .port = 443,
+	                            .block = "k",
+	                            .generation = 2,
+	                            .decision = LOGREAD_DEC_ALLOW,
+	                            .bytes_up = 10,
+	                            .bytes_down = 20,
+	                            .end = "upstream reset the connection"};
+	logread_format(&ev, &one);
+	T_STREQ(sbuf_str(&one),
+	        "t NET ALLOWED /b(3) -> h:443 [policy:k gen:2] 10 B up, 20 B down "
+	        "(ended: upstream reset the connection)\n",
+	        "a connection cut by a failure says how it ended");
+	sbuf_reset(&one);
+	ev.end = "finished";
+	logread_format(&ev, &one);
+	T_STREQ(sbuf_str(&one), "t NET ALLOWED /b(3) -> h:443 [policy:k gen:2] 10 B up, 20 B down\n",
+	        "a normal end is not repeated on every line");
 	sbuf_free(&out);
 	sbuf_free(&one);
 }
