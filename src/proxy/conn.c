@@ -205,11 +205,16 @@ conn_close(struct conn *c, const char *why)
 {
 	struct proxy_ctx *px = c->px;
 
+	char end[ENGINE_REASON_MAX];
+
 	if (c->state == CS_CLOSED)
 		return;
 	log_debug("%s: conn %d in %s: %s", __func__, c->cfd, conn_state_str(c->state), why);
 	if (c->error == NULL && c->allowed && c->reason[0] == '\0')
 		ut_strlcpy(c->reason, why, sizeof(c->reason));
+	/* <why> may live in the session freed below (l7_why()): the log line needs a copy. */
+	ut_strlcpy(end, why, sizeof(end));
+	why = end;
 	if (c->l7 != NULL) {
 		/* its request line first (a request still in flight), then the "net" line */
 		l7_bytes(c->l7, &c->l7_up, &c->l7_down);
