@@ -162,6 +162,7 @@ check "no control socket is left" test ! -e "/run/agentcage/$SB_NAME.sock"
 
 # --- a supervisor killed outright leaves nothing behind -----------------------------------
 CRASH=$SB_NAME-x
+SB_EXTRA_CLEAN+=("/var/lib/agentcage/$CRASH") # its home, made by run
 "$AGENTCAGE" run --name "$CRASH" --workdir "$SB_WORK" --log "$SB_LOG" "${SB_ENV[@]}" \
 	--policy "$PD/base.yaml" -- /bin/sh -c "echo up > $UP; read x < $HOLD" 2>/dev/null &
 CRASH_PID=$!
