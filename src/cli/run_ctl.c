@@ -270,7 +270,7 @@ run_policy_apply(struct run_ctx *r, const char *source, const char *text, size_t
 	struct policy *pol = NULL;
 	struct engine *eng = NULL;
 	struct proxy_stats st;
-	char err[RUN_ERR_LEN], root[64];
+	char err[RUN_ERR_LEN];
 	unsigned long long gen = 0;
 	size_t mark = msg->len;
 
@@ -295,9 +295,7 @@ run_policy_apply(struct run_ctx *r, const char *source, const char *text, size_t
 		sbuf_printf(msg, "compiling the new policy: %s", strerror(errno));
 		goto refused;
 	}
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)r->init_pid);
-	if (engine_set_root(eng, root) == -1)
-		log_warn("policy binaries that are symlinks will only match as written");
+	/* The proxy gives the new engine the sandbox root of the one in force. */
 	if (proxy_set_policy(r->px, pol, eng, &gen, err, sizeof(err)) == -1) {
 		pol = NULL; /* the proxy took both, and freed them */
 		eng = NULL;
