@@ -36,6 +36,7 @@
 #include "util/util.h"
 
 #include "cli/run_int.h"
+#include "ctl/proto.h"
 
 static void
 run_usage(FILE *f)
@@ -97,18 +98,13 @@ run_parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* The control plane's rule (ctl_name_check: it names files under /run/agentcage, and a
+ * leading '-' would read as an option to `agentcage stop`), within RUN_NAME_MAX: the
+ * name is also the hostname and a directory name. */
 static bool
 run_name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > RUN_NAME_MAX || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(s[i] == '_' || s[i] == '.' || s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	return true;
+	return strlen(s) <= RUN_NAME_MAX && ctl_name_check(s) == 0;
 }
 
 /* Default name: the workdir's last component, with other bytes turned into '-'. The
@@ -120,13 +116,13 @@ run_derive_name(const char *workdir, char *name, size_t size)
 	size_t j = 0;
 
 	base = base && base[1] ? base + 1 : "root";
-	while (*base == '.')
-		base++;
 	for (; *base && j + 1 < size; base++) {
 		char c = *base;
-		bool ok = c == '_' || c == '.' || c == '-' || (c >= 'a' && c <= 'z') ||
-			  (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		name[j++] = ok ? c : '-';
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (j == 0 && !alnum)
+			continue; /* a name starts with a letter or digit (run_name_valid) */
+		name[j++] = alnum || c == '_' || c == '.' || c == '-' ? c : '-';
 	}
 	name[j] = '\0';
 	if (j == 0)
@@ -212,7 +208,7 @@ run_resolve_paths(struct run_ctx *r)
 	if (r->o.name != NULL) {
 		if (!run_name_valid(r->o.name)) {
 			fprintf(stderr, "agentcage: run: --name '%s': invalid\nhint: 1-%d of "
-					"[a-zA-Z0-9_.-], not starting with '.'\n",
+					"[a-zA-Z0-9_.-], starting with a letter or digit\n",
 				r->o.name, RUN_NAME_MAX);
 			return -1;
 		}

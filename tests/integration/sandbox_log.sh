@@ -39,11 +39,19 @@ sb_run -- sh -c 'kill -KILL $$'
 out=$(/usr/bin/python3 -c 'import json,sys; x=[json.loads(l) for l in open(sys.argv[1])][-1]; print(x["status"], x["exit_code"], x["signal"], x["signal_name"])' "$SB_LOG")
 expect_eq "log: a killed command records the signal" "$out" "137 None 9 KILL"
 
-for bad in .hidden 'a/b' "$(printf 'x%.0s' {1..33})" ''; do
+for bad in .hidden -x _x 'a/b' "$(printf 'x%.0s' {1..33})" ''; do
 	out=$("$AGENTCAGE" run --name "$bad" --log "$SB_LOG" -- true 2>&1); rc=$?
 	expect_eq "--name '$bad' refused" "$rc" 1
 done
 expect_contains "--name error gives the rule" "$out" "hint:"
+# A derived name follows the same rule (the control socket is named after it): a workdir
+# "_lead.dir" gives "lead.dir", which starts and is logged under that name.
+lead=$SB_WORK/_lead.dir
+mkdir -m 0777 "$lead" && : > "$SB_LOG"
+"$AGENTCAGE" run --workdir "$lead" --log "$SB_LOG" "${SB_ENV[@]}" -- true 2>/dev/null; rc=$?
+SB_EXTRA_CLEAN+=(/var/lib/agentcage/lead.dir)
+expect_eq "a workdir whose name starts with '_' still runs" "$rc" 0
+expect_contains "under a name that starts with its first letter" "$(head -1 "$SB_LOG")" '"name":"lead.dir"'
 
 out=$("$AGENTCAGE" run --workdir /nonexistent-agentcage --log "$SB_LOG" -- true 2>&1); rc=$?
 check "a missing workdir is refused" test "$rc" -ne 0
