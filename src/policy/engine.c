@@ -343,12 +343,11 @@ static bool
 eng_refresh_links(const struct engine *e, const char *host, size_t hlen, uint16_t port,
                   bool aliased_only)
 {
-	cleanup_fd int rootfd = open(e->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_fd int rootfd = -1; /* opened on the first path to resolve: most decisions
+	                             * have none (no listed binary was a symlink) */
 	char real[PATH_MAX];
 	bool changed = false;
 
-	if (rootfd == -1)
-		return false;
 	for (size_t i = 0; i < e->nblocks; i++) {
 		struct eng_block *eb = &e->blocks[i];
 		bool hit = false;
@@ -361,6 +360,9 @@ eng_refresh_links(const struct engine *e, const char *host, size_t hlen, uint16_
 
 			if (aliased_only && b->resolved == NULL)
 				continue;
+			if (rootfd == -1 &&
+			    (rootfd = open(e->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+				return changed;
 			link = !b->glob &&
 			            rootpath_resolve(rootfd, b->path, 0, real, sizeof(real)) == 0 &&
 			            strcmp(real, b->path) != 0;

@@ -115,11 +115,13 @@ conn_watch(struct conn *c, uint32_t cmask, uint32_t umask)
 	return 0;
 }
 
+/* Unregisters and closes the upstream socket: evloop_forget(), as the close() right
+ * after takes it out of the epoll set (the proxy never shares its sockets). */
 static void
 conn_close_upstream(struct conn *c)
 {
 	if (c->u_registered)
-		evloop_del(c->px->loop, c->ufd);
+		evloop_forget(c->px->loop, c->ufd);
 	c->u_registered = false;
 	c->umask = 0;
 	ut_close(&c->ufd);
@@ -196,6 +198,8 @@ conn_reap(struct proxy_ctx *px)
 		malloc_trim(0);
 		px->freed = 0;
 	}
+	if (px->nlive == 0 && px->ops.idle != NULL)
+		px->ops.idle(px->ops.arg);
 }
 
 /* The one teardown (house rule 10): logs once, frees both sides. The memory itself is
@@ -228,7 +232,7 @@ conn_close(struct conn *c, const char *why)
 		resolver_cancel(px->resolver, c->rq);
 	c->rq = 0;
 	conn_close_upstream(c);
-	evloop_del(px->loop, c->cfd);
+	evloop_forget(px->loop, c->cfd); /* the close() below leaves epoll: no syscall */
 	ut_close(&c->cfd);
 	if (c->relaying) {
 		relay_free(&c->up);
@@ -343,10 +347,17 @@ conn_pump(struct conn *c)
 		if (c->state != CS_RELAY)
 			return;
 	}
+	/* A direction that ends while the other has read its socket to EOF ends the
+	 * connection: the close() right after sends its FIN (relay.h). The upstream's
+	 * direction always reads to EOF; a forward request's client direction stops at
+	 * its body's end, with maybe a pipelined request unread: it keeps its shutdown(),
+	 * whose FIN goes before the reset such a close() sends. */
+	c->up.close_follows = relay_done(&c->down);
 	if (!c->sniffing && relay_pump(&c->up) == -1) {
 		conn_close(c, errno == ECONNRESET ? "client reset the connection" : "relay to upstream failed");
 		return;
 	}
+	c->down.close_follows = c->is_connect && !c->sniffing && relay_done(&c->up);
 	if (relay_pump(&c->down) == -1) {
 		conn_close(c, errno == ECONNRESET ? "upstream reset the connection" : "relay to client failed");
 		return;
@@ -378,7 +389,8 @@ conn_on_connected(struct conn *c)
 	if (conn_follow_generation(c, true) == -1)
 		return;
 	setsockopt(c->ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* best effort */
-	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!px->client_nodelay)
+		setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (c->is_connect && c->dec.inspect && px->ca != NULL) {
 		memcpy(c->reply, RESPOND_ESTABLISHED, strlen(RESPOND_ESTABLISHED));
 		c->rlen = strlen(RESPOND_ESTABLISHED);
@@ -393,14 +405,24 @@ conn_on_connected(struct conn *c)
 		memset(&c->up, 0, sizeof(c->up));
 		c->up.pipe[0] = c->up.pipe[1] = -1;
 		c->sniffing = true;
+		/* A client that waits for the 200 has nothing to read yet: the first read
+		 * waits for its readiness event (still registered unless it fired). */
+		c->c_dry = !c->c_pending;
 	} else if (relay_init(&c->up, c->cfd, c->ufd, px->relay_mode, c->pre.s, c->pre.len) ==
 		   -1) {
 		goto nomem;
+	} else {
+		c->up.evented = true;
+		c->up.dry = !c->c_pending; /* as for sniffing above */
 	}
 	if (relay_init(&c->down, c->ufd, c->cfd, px->relay_mode, est, strlen(est)) == -1) {
 		relay_free(&c->up);
 		goto nomem;
 	}
+	/* The upstream has not been sent anything yet: unless it speaks first (SSH, SMTP),
+	 * a read now finds nothing; one that does raises a readiness event. */
+	c->down.evented = true;
+	c->down.dry = true;
 	if (!c->sniffing)
 		sbuf_free(&c->pre);
 	c->relaying = true;
@@ -465,7 +487,7 @@ conn_dial_next(struct conn *c)
 		}
 		if (errno == EINPROGRESS) {
 			conn_set_state(c, CS_DIAL);
-			if (c->state == CS_DIAL && conn_watch(c, 0, EV_WRITE) == -1)
+			if (c->state == CS_DIAL && conn_watch(c, c->cmask, EV_WRITE) == -1)
 				conn_close(c, "event loop refused the upstream socket");
 			return;
 		}
@@ -554,13 +576,31 @@ conn_resolve(struct conn *c)
 			   errno == EAGAIN ? "too many lookups in progress" : strerror(errno));
 		return;
 	}
+	/* The client stays registered for reading (parked lazily in conn_client_cb). */
 	conn_set_state(c, CS_RESOLVE);
-	if (c->state == CS_RESOLVE && conn_watch(c, 0, 0) == -1) /* HUP/ERR still reported */
-		conn_close(c, "event loop refused the client socket");
 }
 
 
 /* --- callbacks --- */
+
+/*
+ * CS_RESOLVE / CS_DIAL: the client stays registered for reading from its head on (no
+ * epoll_ctl to park and re-add it per connection); most clients wait for the answer, so
+ * this rarely fires. When it does, a hang-up closes; bytes (a TLS ClientHello sent
+ * without waiting for the 200) park the socket until the upstream is reached, so the
+ * level-triggered loop does not spin on them.
+ */
+static void
+conn_client_wait(struct conn *c, uint32_t events)
+{
+	if (events & EV_ERROR) {
+		conn_close(c, "client went away while the upstream was being reached");
+		return;
+	}
+	c->c_pending = true;
+	if (conn_watch(c, 0, c->umask) == -1)
+		conn_close(c, "event loop refused the client socket");
+}
 
 static void
 conn_client_cb(struct evloop *loop, int fd, uint32_t events, void *data)
@@ -569,16 +609,19 @@ conn_client_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 
 	(void)loop;
 	(void)fd;
+	if (events & (EV_READ | EV_ERROR))
+		c->c_dry = false;
 	switch (c->state) {
 	case CS_HEAD:
 		conn_read_head(c);
 		break;
 	case CS_RESOLVE:
 	case CS_DIAL:
-		if (events & EV_ERROR)
-			conn_close(c, "client went away while the upstream was being reached");
+		conn_client_wait(c, events);
 		break;
 	case CS_RELAY:
+		if (events & (EV_READ | EV_ERROR))
+			c->up.dry = false;
 		conn_pump(c);
 		break;
 	case CS_SNIFF:
@@ -607,11 +650,15 @@ conn_upstream_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 
 	(void)loop;
 	(void)fd;
-	(void)events;
-	if (c->state == CS_DIAL)
+	if (c->state == CS_DIAL && (events & (EV_WRITE | EV_ERROR)) == EV_WRITE)
+		conn_on_connected(c); /* writable without an error: connected (tcp_poll) */
+	else if (c->state == CS_DIAL)
 		conn_dial_result(c);
-	else if (c->state == CS_RELAY)
+	else if (c->state == CS_RELAY) {
+		if (events & (EV_READ | EV_ERROR))
+			c->down.dry = false;
 		conn_pump(c);
+	}
 	else if (c->state == CS_L7) {
 		l7_ready(c->l7, false);
 		conn_l7_run(c);
@@ -687,8 +734,10 @@ conn_timer_cb(struct evloop *loop, long long id, void *data)
 	return EV_TIMER_STOP;
 }
 
-int
-conn_start(struct proxy_ctx *px, int fd)
+/* conn_start*(): <peer> and <local> NULL means ask the socket. */
+static int
+conn_start_with(struct proxy_ctx *px, int fd, const struct sockaddr_storage *peer,
+		const struct sockaddr_storage *local)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	socklen_t pl = sizeof(c->peer), ll = sizeof(c->local);
@@ -703,8 +752,12 @@ conn_start(struct proxy_ctx *px, int fd)
 	c->ufd = -1;
 	c->state = CS_HEAD;
 	c->t0_ms = c->last_io_ms = ut_now_ms();
-	if (getpeername(fd, (struct sockaddr *)&c->peer, &pl) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&c->local, &ll) == -1 ||
+	if (peer != NULL)
+		c->peer = *peer;
+	if (local != NULL)
+		c->local = *local;
+	if ((peer == NULL && getpeername(fd, (struct sockaddr *)&c->peer, &pl) == -1) ||
+	    (local == NULL && getsockname(fd, (struct sockaddr *)&c->local, &ll) == -1) ||
 	    evloop_add(px->loop, fd, EV_READ, conn_client_cb, c) == -1) {
 		const int e = errno;
 		close(fd);
@@ -720,4 +773,17 @@ conn_start(struct proxy_ctx *px, int fd)
 	px->nlive++;
 	conn_set_state(c, CS_HEAD); /* arms the head timeout */
 	return 0;
+}
+
+int
+conn_start(struct proxy_ctx *px, int fd)
+{
+	return conn_start_with(px, fd, NULL, NULL);
+}
+
+int
+conn_start_addrs(struct proxy_ctx *px, int fd, const struct sockaddr_storage *peer,
+		 const struct sockaddr_storage *local)
+{
+	return conn_start_with(px, fd, peer, local);
 }

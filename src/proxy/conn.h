@@ -93,6 +93,9 @@ struct conn_ops {
 	int (*check_address)(const struct engine *e, const struct decision *d, const char *host,
 			     const struct sockaddr *sa, uint16_t port, char *reason,
 			     size_t reason_len);
+	/* Optional (NULL: none): the last open connection was just freed; the proxy gives
+	 * back what it holds only under load (idcache.h's descriptors). */
+	void (*idle)(void *arg);
 	void *arg;
 };
 
@@ -108,6 +111,8 @@ struct proxy_ctx {
 	struct declog log;
 	struct conn_ops ops;
 	enum relay_mode relay_mode;
+	bool client_nodelay;           /* accepted sockets inherit TCP_NODELAY from the
+	                                * listener (set by proxy.c): no setsockopt each */
 	struct tls_ca *ca;             /* NULL: CONNECT tunnels are never opened */
 	struct tls_upstream *upstream; /* TLS client towards origins (with ca) */
 	struct conn *live;      /* doubly linked list of open connections */
@@ -128,6 +133,15 @@ const char *conn_state_str(enum conn_state s);
  * -1 with errno when it cannot (getpeername, ENOMEM, evloop_add): <fd> is closed then.
  */
 int conn_start(struct proxy_ctx *px, int fd);
+
+/*
+ * conn_start() for a caller that already knows both ends of <fd>: <peer> from accept4()
+ * and <local> the listener's own bound address (a listener bound to one address gives
+ * its connections that local address), which saves getpeername() and getsockname() per
+ * connection. Same errors and ownership as conn_start().
+ */
+int conn_start_addrs(struct proxy_ctx *px, int fd, const struct sockaddr_storage *peer,
+		     const struct sockaddr_storage *local);
 
 /* Closes every connection (sandbox end); each still writes its decision line. */
 void conn_close_all(struct proxy_ctx *px);

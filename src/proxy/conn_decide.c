@@ -281,23 +281,21 @@ conn_read_head(struct conn *c)
 	struct http1_hdr hdrs[HTTP1_MAX_HEADERS];
 	struct http1_req req;
 	size_t nh = NELEM(hdrs);
+	ssize_t n;
 	int rc;
 
-	for (;;) {
-		ssize_t n = read(c->cfd, c->head + c->hlen, sizeof(c->head) - c->hlen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			conn_close(c, n == 0 ? "client closed before a complete request"
-					     : "client read error");
-			return;
-		}
-		c->hlen += (size_t)n;
-		if (c->hlen == sizeof(c->head))
-			break;
+	/* One read per readiness event: a head usually comes whole, and a read until
+	 * EAGAIN would cost a second syscall per connection to learn that; the rest of a
+	 * split head raises another (level-triggered) event. */
+	n = TEMP_FAILURE_RETRY_INT(read(c->cfd, c->head + c->hlen, sizeof(c->head) - c->hlen));
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		conn_close(c, n == 0 ? "client closed before a complete request"
+				     : "client read error");
+		return;
 	}
+	c->hlen += (size_t)n;
 	rc = http1_parse_request(c->head, c->hlen, c->hseen, &req, hdrs, &nh);
 	if (rc == HTTP1_PARTIAL) {
 		c->hseen = c->hlen;

@@ -57,6 +57,10 @@ struct conn {
 	bool relaying;
 	bool sniffing;            /* passthrough: c->up waits for the ClientHello check */
 	bool sniff_eof;           /* the client ended before the check could finish */
+	bool c_pending;           /* the client was readable while resolving or dialling
+	                           * (its socket was parked then) */
+	bool c_dry;               /* sniffing: the last read of the client came back short
+	                           * or EAGAIN; no read until its next readiness event */
 	/* inspected tunnel */
 	struct l7 *l7;
 	long long l7_armed;       /* deadline the timer is armed for */

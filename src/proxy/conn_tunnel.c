@@ -72,16 +72,24 @@ conn_sni_check(struct conn *c)
 			st = st == 0 ? SNI_NOT_TLS : SNI_PARTIAL;
 		if (st != SNI_PARTIAL || c->sniff_eof)
 			break;
+		if (c->c_dry)
+			return; /* wait for the client's readiness event (conn.c) */
 		want = SNI_MAX_HELLO - c->pre.len;
-		n = read(c->cfd, chunk, want < sizeof(chunk) ? want : sizeof(chunk));
+		if (want > sizeof(chunk))
+			want = sizeof(chunk);
+		n = read(c->cfd, chunk, want);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN)
+		if (n == -1 && errno == EAGAIN) {
+			c->c_dry = true;
 			return;
+		}
 		if (n <= 0) {
 			c->sniff_eof = true; /* the relay meets the EOF (or error) again */
 			continue;
 		}
+		/* A short read took all the socket held: the next read would find nothing. */
+		c->c_dry = (size_t)n < want;
 		sbuf_add(&c->pre, chunk, (size_t)n);
 	}
 	if (st == SNI_FOUND && !conn_sni_matches(c->host, name)) {
@@ -103,6 +111,8 @@ conn_sni_check(struct conn *c)
 		return;
 	}
 	sbuf_free(&c->pre);
+	c->up.evented = true;
+	c->up.dry = c->c_dry && !c->sniff_eof; /* an EOF is read again by the relay */
 	c->sniffing = false;
 }
 

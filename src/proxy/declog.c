@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "proxy/respond.h"
+#include "util/evloop.h"
 #include "util/sbuf.h"
 #include "util/util.h"
 
@@ -95,19 +96,69 @@ declog_denied_line(const struct declog *l, const struct declog_event *ev)
 	sbuf_free(&b);
 }
 
-/* One write(): O_APPEND keeps the line whole. Consumes <b>. */
+/* One write() of whole lines: O_APPEND keeps them whole. */
+static int
+declog_put(struct declog *l, const char *s, size_t len)
+{
+	int rc = ut_write_all(l->fd, s, len);
+
+	if (rc == -1 && !l->warned) {
+		const int e = errno;
+
+		l->warned = true;
+		log_warn("proxy: writing the decision log");
+		errno = e;
+	}
+	return rc;
+}
+
+int
+declog_flush(struct declog *l)
+{
+	int rc = 0;
+
+	if (l->flush_timer > 0 && l->loop != NULL)
+		evloop_timer_del(l->loop, l->flush_timer);
+	l->flush_timer = 0;
+	if (l->pending.len > 0)
+		rc = declog_put(l, l->pending.s, l->pending.len);
+	sbuf_free(&l->pending);
+	return rc;
+}
+
+static long
+declog_flush_cb(struct evloop *loop, long long id, void *data)
+{
+	struct declog *l = data;
+
+	(void)loop;
+	(void)id;
+	l->flush_timer = 0; /* this timer stops itself: declog_flush must not delete it */
+	(void)declog_flush(l);
+	return EV_TIMER_STOP;
+}
+
+/* Writes the line in <b> (newline added), at once or batched (declog.h). Consumes <b>. */
 static int
 declog_emit(struct declog *l, struct sbuf *b)
 {
-	int rc;
+	int rc = 0;
 
 	sbuf_putc(b, '\n');
-	rc = ut_write_all(l->fd, b->s, b->len);
-	if (rc == -1 && !l->warned) {
-		l->warned = true;
-		log_warn("proxy: writing the decision log");
+	if (l->loop == NULL) {
+		rc = declog_put(l, b->s, b->len);
+		sbuf_free(b);
+		return rc;
 	}
+	sbuf_add(&l->pending, b->s, b->len);
 	sbuf_free(b);
+	if (l->pending.len >= DECLOG_BATCH_MAX)
+		return declog_flush(l);
+	if (l->flush_timer == 0 &&
+	    (l->flush_timer = evloop_timer_add(l->loop, 0, declog_flush_cb, l)) == -1) {
+		l->flush_timer = 0;
+		return declog_flush(l); /* no timer: never hold a line without one */
+	}
 	return rc;
 }
 

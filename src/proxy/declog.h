@@ -24,9 +24,22 @@
  *
  *   agentcage: DENIED /usr/bin/git (pid 42) -> POST github.com/o/r.git/git-receive-pack — <reason>
  *
- * Context: proxy loop. Errors: declog_write() returns 0 / -1 with errno; a failed log
- * write never fails the connection (the caller warns once).
- * Ownership: the log borrows its fd; the caller closes it.
+ * Batching (the rule): with <loop> set, JSON lines are not written one by one but
+ * appended to <pending>, and every line of one event-loop iteration goes out in one
+ * write(): the first line arms a 0 ms timer, which the loop runs after that iteration's
+ * fd callbacks. Nothing is held longer: the buffer is also written at once when it
+ * passes DECLOG_BATCH_MAX bytes, and declog_flush() writes it on demand; its owner must
+ * call declog_flush() before it stops the loop or frees the log (proxy_free() does, so
+ * a sandbox's lines precede its "exit" line). Each write() holds whole lines on an
+ * O_APPEND fd, so no line is split or lost, and other writers of the file (the
+ * supervisor's lifecycle lines) never land inside one. Without <loop> (tests), each
+ * line is written at once as before. Human DENIED lines on <err_fd> are never batched.
+ *
+ * Context: proxy loop. Errors: declog_write() returns 0 / -1 with errno (with batching
+ * an error surfaces at the flush: warned once, the batch is dropped, the connection
+ * never fails).
+ * Ownership: the log borrows its fd; the caller closes it. <pending> is the log's own:
+ * declog_flush() releases it.
  */
 #ifndef AGENTCAGE_PROXY_DECLOG_H
 #define AGENTCAGE_PROXY_DECLOG_H
@@ -36,12 +49,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/sbuf.h"
+
+/* Batched bytes that make declog write at once instead of at the end of the iteration. */
+#define DECLOG_BATCH_MAX (64 * 1024)
+
+struct evloop;
+
 struct declog {
 	int fd;               /* the sandbox log, or -1: no JSON lines */
 	int err_fd;           /* where the human DENIED line goes (stderr), or -1 */
 	const char *sandbox;  /* sandbox name, or NULL */
 	const bool *raw_tty;  /* points at "the terminal is in raw mode" (use "\r\n"), or NULL */
 	bool warned;          /* a failed write was reported once already */
+	struct evloop *loop;  /* set: lines are batched per loop iteration (see above) */
+	long long flush_timer; /* the armed 0 ms flush timer, or 0 */
+	struct sbuf pending;  /* whole lines not written yet */
 };
 
 struct declog_event {
@@ -101,6 +124,13 @@ void declog_redact_target(struct sbuf *b, const char *target, size_t len);
  * "policy_denied", "destination_denied" or "sni_mismatch" (other failures are not
  * decisions). */
 int declog_write(struct declog *l, const struct declog_event *ev);
+
+/*
+ * Writes the lines batched so far (one write) and disarms the flush timer. 0, or -1 with
+ * errno from the write (warned once; the batch is dropped either way, never retried
+ * into a half-written file). Safe to call with nothing pending, and from any callback.
+ */
+int declog_flush(struct declog *l);
 
 /* The JSON line for <ev> (without the newline) into <b> (util/sbuf.h); for tests. */
 void declog_format(const struct declog *l, const struct declog_event *ev, struct sbuf *b);

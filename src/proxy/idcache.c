@@ -24,6 +24,7 @@
 
 struct idc_entry {
 	pid_t tid;              /* the /proc number it was opened on; 0: free slot */
+	int statfd;             /* /proc/TID/stat of that very process, or -1 */
 	pid_t pid;              /* its thread group */
 	unsigned long long start;
 	char *exe;
@@ -47,6 +48,8 @@ idcache_new(pid_t root)
 	if (ic == NULL)
 		return NULL;
 	ic->root = root;
+	for (size_t i = 0; i < IDCACHE_MAX; i++)
+		ic->e[i].statfd = -1;
 	return ic;
 }
 
@@ -56,6 +59,7 @@ idc_clear(struct idc_entry *e)
 	free(e->exe);
 	e->exe = NULL;
 	e->tid = 0;
+	ut_close(&e->statfd);
 }
 
 void
@@ -76,22 +80,20 @@ idcache_counts(const struct idcache *ic, unsigned long *hits, unsigned long *dro
 }
 
 /*
- * Reads the parent and start time of <tid> from /proc/TID/stat. comm may hold spaces
- * and ')', so fields are counted from the last ')'. -1 when the process is gone (ENOENT,
- * ESRCH) or the line is malformed (EPROTO).
+ * Reads the parent and start time from <fd>, an open /proc/TID/stat (pread at 0: the
+ * file is generated anew on each read). comm may hold spaces and ')', so fields are
+ * counted from the last ')'. -1 when the process is gone (ESRCH: the fd answers for the
+ * process it was opened on, never for a later one with the same pid) or the line is
+ * malformed (EPROTO).
  */
 static int
-idc_read_stat(pid_t tid, pid_t *ppid, unsigned long long *start)
+idc_read_stat(int fd, pid_t *ppid, unsigned long long *start)
 {
-	char path[32], buf[IDC_STAT_BUF], *p, *end;
-	cleanup_fd int fd = -1;
+	char buf[IDC_STAT_BUF], *p, *end;
 	ssize_t n;
 	int field = 3;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = TEMP_FAILURE_RETRY_INT(read(fd, buf, sizeof(buf) - 1));
+	n = TEMP_FAILURE_RETRY_INT(pread(fd, buf, sizeof(buf) - 1, 0));
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
@@ -114,6 +116,25 @@ malformed:
 	return -1;
 }
 
+/* Opens /proc/TID/stat (the descriptor an entry holds), or -1 with errno. */
+static int
+idc_open_stat(pid_t tid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+void
+idcache_release_fds(struct idcache *ic)
+{
+	if (ic == NULL)
+		return;
+	for (size_t i = 0; i < IDCACHE_MAX; i++)
+		ut_close(&ic->e[i].statfd);
+}
+
 /* /proc/TID/exe reads <exe>[0..<len>) (a " (deleted)" suffix does not match). */
 static bool
 idc_same_link(pid_t tid, const char *exe, size_t len)
@@ -129,10 +150,11 @@ idc_same_link(pid_t tid, const char *exe, size_t len)
 
 /*
  * The header's checks for one entry: alive with the same start time, same exe path,
- * same image. 0 with the current parent in *<ppid>; -1 when anything differs.
+ * same image. 0 with the current parent in *<ppid>; -1 when anything differs. Opens
+ * the entry's stat descriptor again when idcache_release_fds() closed it.
  */
 static int
-idc_check(const struct idc_entry *e, pid_t *ppid)
+idc_check(struct idc_entry *e, pid_t *ppid)
 {
 	unsigned long long start;
 	struct stat st;
@@ -140,7 +162,9 @@ idc_check(const struct idc_entry *e, pid_t *ppid)
 
 	char path[32];
 
-	if (idc_read_stat(e->tid, ppid, &start) == -1 || start != e->start)
+	if (e->statfd < 0 && (e->statfd = idc_open_stat(e->tid)) == -1)
+		return -1;
+	if (idc_read_stat(e->statfd, ppid, &start) == -1 || start != e->start)
 		return -1;
 	if (!idc_same_link(e->tid, e->exe, e->exe_len))
 		return -1;
@@ -236,7 +260,8 @@ idc_open(struct idc_entry *e, struct tofu *t, pid_t tid, pid_t pid, const char *
 	struct stat st;
 	pid_t ppid;
 
-	if (idc_read_stat(tid, &ppid, &e->start) == -1)
+	if ((e->statfd = idc_open_stat(tid)) == -1 ||
+	    idc_read_stat(e->statfd, &ppid, &e->start) == -1)
 		goto err;
 	e->exe_len = strlen(exe);
 	if (!idc_same_link(tid, exe, e->exe_len))
@@ -247,7 +272,7 @@ idc_open(struct idc_entry *e, struct tofu *t, pid_t tid, pid_t pid, const char *
 		goto err;
 	if (tofu_check_fd(t, exefd, exe, hex, why, sizeof(why)) == -1)
 		goto stale;
-	if (idc_read_stat(tid, &ppid, &again) == -1 || again != e->start)
+	if (idc_read_stat(e->statfd, &ppid, &again) == -1 || again != e->start)
 		goto stale;
 	tofu_fp_from_stat(&e->fp, &st);
 	if ((e->exe = strdup(exe)) == NULL)

@@ -1,23 +1,30 @@
 /*
  * proxy/idcache: the identity of sandbox processes (exe, ancestors, TOFU verdict) kept
- * between connections: a client that opens many connections is identified with five
- * syscalls per process level (open, read, close of /proc/PID/stat; readlink and stat of
+ * between connections: a client that opens many connections is identified with three
+ * syscalls per process level (a pread of its held /proc/PID/stat; readlink and stat of
  * the exe) instead of seven plus the kernel formatting /proc/PID/status (issue 4:
  * connection rate and p99 latency).
  *
  * Never stale. Every use checks each level against the live process, in this order:
- * /proc/TID/stat gives the same start time (field 22, in clock ticks since boot), so a
- * pid reused by another process is not taken for the old one, and gives the current
- * parent; the exe link reads the same path (a rename shows there); the image it points
+ * /proc/TID/stat, read through the fd the entry opened, answers for that very process
+ * (a /proc fd is bound to the process, not the number: once it has exited the read
+ * fails with ESRCH even if the pid was reused) and gives the same start time (field 22,
+ * in clock ticks since boot, a second guard) and the current parent; the exe link reads the same path (a rename shows there); the image it points
  * to has the same fingerprint (st_dev, st_ino, size, mtime, ctime) as the one TOFU
  * checked when the entry was made. An exec of another binary changes the image; an exec
  * of the same file is the same identity. Ancestors are entries too, each checked the same
  * way on every use, and the chain is rebuilt from the parents read now, so a re-parented
- * or exec'ing ancestor is seen at once. Limit, stated: a pid reused within the same clock
- * tick (10 ms) by a process running the same binary with the same parents would pass;
- * that needs the host's pid space to wrap in 10 ms, or CAP_SYS_ADMIN over the pid
- * namespace (set_tid, ns_last_pid), which nothing in the sandbox has. No fds are held
- * (the proxy's descriptor count stays what it was once the load ends).
+ * or exec'ing ancestor is seen at once. Limit, stated: the exe link and image are read
+ * by path right after the stat read, so a process that exits and whose pid is reused
+ * by one running the same binary with the same parents between those two syscalls
+ * would pass; that needs the host's pid space to wrap in microseconds, or CAP_SYS_ADMIN
+ * over the pid namespace (set_tid, ns_last_pid), which nothing in the sandbox has.
+ * Descriptors: one per entry (at most IDCACHE_MAX, O_CLOEXEC) while the proxy has open
+ * connections; idcache_release_fds() (the proxy calls it when the last one closes)
+ * closes them all, so the supervisor's fd count is back to its base at idle. An entry
+ * without its fd opens /proc/TID/stat by path at its next use, where the start time
+ * alone tells a reused pid apart (the 10 ms limit above applies to that one read), and
+ * keeps the fd from there on. An entry whose open fails (EMFILE) is dropped.
  *
  * Not cached (the caller takes the full path, proxy.c): a process whose exe is deleted
  * or unreadable, a chain with a skipped ancestor, a binary TOFU refused.
@@ -73,6 +80,9 @@ int idcache_get(struct idcache *ic, pid_t tid, struct idcache_who *out);
  * not: harmless, the next get misses.
  */
 int idcache_fill(struct idcache *ic, struct tofu *t, pid_t tid, const struct peer_ident *pi);
+
+/* Closes every entry's held descriptor; the entries stay (see above). NULL is accepted. */
+void idcache_release_fds(struct idcache *ic);
 
 /* Gets served, and levels dropped because their process changed; for tests and benches. */
 void idcache_counts(const struct idcache *ic, unsigned long *hits, unsigned long *dropped);

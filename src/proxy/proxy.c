@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -21,6 +22,10 @@
 struct proxy {
 	struct proxy_ctx ctx;            /* first: what connections see */
 	struct proxy_listeners l;
+	/* each listener's bound address when it is one address (not a wildcard): the local
+	 * end of every connection it accepts (proxy_listener_addrs) */
+	struct sockaddr_storage l_addr[PROXY_MAX_LISTENERS];
+	bool l_addr_known[PROXY_MAX_LISTENERS];
 	bool listening;                  /* registered on the loop (not paused) */
 	long long pause_timer;
 	int reserve_fd;                  /* /dev/null, given up to accept under EMFILE */
@@ -187,6 +192,16 @@ proxy_identify(void *arg, const struct sockaddr_storage *peer,
 	return 0;
 }
 
+/* Nothing open: the identity cache lets go of its descriptors (idcache.h), so the
+ * supervisor's fd count is back to what it was before the load. */
+static void
+proxy_idle(void *arg)
+{
+	struct proxy *p = arg;
+
+	idcache_release_fds(p->ids);
+}
+
 /* --- accept --- */
 
 static void proxy_accept_cb(struct evloop *loop, int fd, uint32_t events, void *data);
@@ -253,15 +268,28 @@ proxy_pressure(struct proxy *p, int lfd, int err)
 	}
 }
 
+/* The bound address of listener <lfd> when known (see struct proxy), else NULL. */
+static const struct sockaddr_storage *
+proxy_listener_addr(const struct proxy *p, int lfd)
+{
+	for (size_t i = 0; i < p->l.n; i++)
+		if (p->l.fd[i] == lfd)
+			return p->l_addr_known[i] ? &p->l_addr[i] : NULL;
+	return NULL;
+}
+
 static void
 proxy_accept_cb(struct evloop *loop, int lfd, uint32_t events, void *data)
 {
 	struct proxy *p = data;
+	const struct sockaddr_storage *local = proxy_listener_addr(p, lfd);
 
 	(void)loop;
 	(void)events;
 	while (p->listening) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd == -1) {
 			switch (errno) {
@@ -293,7 +321,7 @@ proxy_accept_cb(struct evloop *loop, int lfd, uint32_t events, void *data)
 			close(fd);
 			continue;
 		}
-		if (conn_start(&p->ctx, fd) == -1)
+		if (conn_start_addrs(&p->ctx, fd, &peer, local) == -1)
 			log_warn("proxy: taking a new connection");
 	}
 }
@@ -325,7 +353,8 @@ proxy_new(struct proxy **out, const struct proxy_config *c, struct proxy_listene
 	p->ctx.log = (struct declog){ .fd = c->log_fd, .err_fd = c->err_fd,
 				      .sandbox = c->sandbox, .raw_tty = c->raw_tty };
 	p->ctx.ops = (struct conn_ops){ .identify = proxy_identify,
-					.check_address = engine_check_address, .arg = p };
+					.check_address = engine_check_address,
+					.idle = proxy_idle, .arg = p };
 	if ((p->ctx.gen = gen_new(1, c->engine, NULL, NULL)) == NULL ||
 	    (p->scratch = malloc(sizeof(*p->scratch))) == NULL || (p->tofu = tofu_new()) == NULL ||
 	    resolver_new(&p->ctx.resolver, c->hosts) == -1) {
@@ -363,6 +392,41 @@ proxy_raise_nofile(void)
 		log_warn("proxy: raising the open-file limit");
 }
 
+/* True for 0.0.0.0 and [::]: a listener bound there accepts on many local addresses. */
+static bool
+proxy_addr_is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return true;
+}
+
+/*
+ * Per-connection syscalls saved once per listener: its bound address (the local end of
+ * what it accepts, so no getsockname() per connection), and TCP_NODELAY, which Linux
+ * copies to every socket the listener accepts (the child is cloned from it), so no
+ * setsockopt() per connection either (a listener that refuses it: set per connection).
+ */
+static void
+proxy_listener_setup(struct proxy *p)
+{
+	static const int one = 1;
+	bool nodelay = p->l.n > 0;
+
+	for (size_t i = 0; i < p->l.n; i++) {
+		socklen_t len = sizeof(p->l_addr[i]);
+
+		p->l_addr_known[i] =
+			getsockname(p->l.fd[i], (struct sockaddr *)&p->l_addr[i], &len) == 0 &&
+			!proxy_addr_is_wildcard(&p->l_addr[i]);
+		if (setsockopt(p->l.fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+			nodelay = false;
+	}
+	p->ctx.client_nodelay = nodelay;
+}
+
 int
 proxy_start(struct proxy *p, struct evloop *loop, proxy_fatal_cb on_fatal, void *arg,
 	    char *err, size_t errlen)
@@ -371,6 +435,8 @@ proxy_start(struct proxy *p, struct evloop *loop, proxy_fatal_cb on_fatal, void 
 	p->on_fatal = on_fatal;
 	p->fatal_arg = arg;
 	proxy_raise_nofile();
+	proxy_listener_setup(p);
+	p->ctx.log.loop = loop; /* decision lines batched per loop iteration (declog.h) */
 	if ((p->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    proxy_resume(p) == -1) {
 		snprintf(err, errlen, "proxy: registering the listeners: %s", strerror(errno));
@@ -409,14 +475,17 @@ proxy_watch_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 {
 	struct proxy *p = data;
 
-	if (connwatch_handle(p->watch) == 0 || errno == ENOENT || errno == EINTR)
+	if (connwatch_handle(p->watch) == 0)
 		return;
-	if (events & EV_ERROR) {	/* no task of the sandbox is left */
+	/* A hang-up first: once no task of the sandbox is left, every receive fails with
+	 * ENOENT and the listener stays readable, which would spin the loop. */
+	if (events & EV_ERROR) {
 		evloop_del(loop, fd);
 		ident_ctx_set_watch(p->ident, NULL);
 		connwatch_free(p->watch);
 		p->watch = NULL;
 	}
+	/* else ENOENT (the caller was interrupted or died) or EINTR: the next one comes */
 }
 
 int
@@ -466,6 +535,7 @@ proxy_free(struct proxy *p)
 			evloop_del(p->ctx.loop, p->l.fd[i]);
 	}
 	conn_reap(&p->ctx);
+	(void)declog_flush(&p->ctx.log); /* every line, before the owner logs "exit" */
 	conn_ctx_release(&p->ctx); /* the last generation, once no connection holds one */
 	resolver_free(p->ctx.resolver);
 	p->ctx.resolver = NULL;

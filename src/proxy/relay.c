@@ -156,7 +156,7 @@ relay_fill(struct relay *r)
 {
 	ssize_t n;
 
-	if (!relay_want_read(r))
+	if (!relay_want_read(r) || r->dry)
 		return 0;
 	if (r->mode == RELAY_SPLICE && r->pipe[0] == -1 && relay_splice_start(r) == -1)
 		return -1;
@@ -172,6 +172,11 @@ relay_fill(struct relay *r)
 		if (n == -1 && errno == EAGAIN && r->in_pipe > 0)
 			r->pipe_full = true;
 	}
+	/* EAGAIN from the socket (not a full pipe: splice says EAGAIN for both, and the
+	 * pipe empties in this same pump): a second read before the next event would find
+	 * nothing too. */
+	if (n == -1 && errno == EAGAIN && !r->pipe_full && r->evented)
+		r->dry = true;
 	if (n == -1)
 		return errno == EAGAIN ? 0 : -1;
 	if (n == 0) {
@@ -213,7 +218,12 @@ relay_pump(struct relay *r)
 		r->cap = r->off = r->len = 0;
 	}
 	if (r->eof && relay_pending(r) == 0 && !r->shut) {
-		if (r->shut_on_eof && shutdown(r->to, SHUT_WR) == -1 && errno != ENOTCONN)
+		/* Without close_follows the FIN must go now (half-close: the other direction
+		 * may go on for long). With it, close() sends the same FIN after the same
+		 * queued bytes: <from> was read to its EOF, so nothing is left unread that
+		 * would turn the close into a reset. */
+		if (r->shut_on_eof && !r->close_follows && shutdown(r->to, SHUT_WR) == -1 &&
+		    errno != ENOTCONN)
 			return -1;
 		r->shut = true;
 	}

@@ -54,7 +54,15 @@ struct relay {
 	size_t cap, off, len;  /* buf[off..len) is waiting to be written */
 	uint64_t left;         /* bytes still to read from <from>; RELAY_UNLIMITED */
 	bool shut_on_eof;      /* shutdown(to, SHUT_WR) at EOF (false: just stop) */
+	bool close_follows;    /* the owner closes <to> as soon as this direction ends: its
+	                        * close() sends the FIN, no shutdown() syscall first */
 	bool eof;              /* nothing more will be read from <from> */
+	bool evented;          /* the owner pumps on readiness events and clears <dry> on
+	                        * each one of <from> (conn.c); false (relay_init): every
+	                        * pump reads, <dry> is never set */
+	bool dry;              /* evented: <from> answered EAGAIN, so no read until its
+	                        * next readiness event (level-triggered epoll reports one
+	                        * while bytes wait) */
 	bool shut;             /* the destination's write side is finished */
 	uint64_t bytes;        /* bytes written to <to> */
 };

@@ -218,25 +218,50 @@ err_restore:
 	return -1;
 }
 
-int
-evloop_del(struct evloop *loop, int fd)
+/* Marks <r> unused (its generation stays, so stale events for it are dropped). */
+static void
+reg_clear(struct ev_reg *r)
 {
-	struct ev_reg *r = reg_lookup(loop, fd);
-	struct epoll_event ev = { 0 };	/* kernels before 2.6.9 wanted non-NULL */
-
-	if (r == NULL) {
-		errno = ENOENT;
-		return -1;
-	}
 	r->er_used = false;
 	r->er_mask = 0;
 	r->er_parked = false;
 	r->er_cb = NULL;
 	r->er_data = NULL;
-	/* EBADF: the caller closed the fd first, and the kernel already dropped it. */
-	if (epoll_ctl(loop->el_epfd, EPOLL_CTL_DEL, fd, &ev) == -1 && errno != EBADF &&
+}
+
+int
+evloop_del(struct evloop *loop, int fd)
+{
+	struct ev_reg *r = reg_lookup(loop, fd);
+	struct epoll_event ev = { 0 };	/* kernels before 2.6.9 wanted non-NULL */
+	bool parked;
+
+	if (r == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	parked = r->er_parked;
+	reg_clear(r);
+	/* A parked fd is not in the epoll set: nothing to tell the kernel. EBADF: the caller
+	 * closed the fd first, and the kernel already dropped it. */
+	if (!parked && epoll_ctl(loop->el_epfd, EPOLL_CTL_DEL, fd, &ev) == -1 && errno != EBADF &&
 	    errno != ENOENT)
 		return -1;
+	return 0;
+}
+
+int
+evloop_forget(struct evloop *loop, int fd)
+{
+	struct ev_reg *r = reg_lookup(loop, fd);
+
+	if (r == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* No EPOLL_CTL_DEL: the caller's close() removes the fd from the set (see the
+	 * header). An event already fetched for it is dropped by dispatch_one(). */
+	reg_clear(r);
 	return 0;
 }
 

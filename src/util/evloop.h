@@ -70,6 +70,16 @@ int evloop_mod(struct evloop *loop, int fd, uint32_t events);
 int evloop_del(struct evloop *loop, int fd);
 
 /*
+ * Unregisters <fd> like evloop_del() but without the EPOLL_CTL_DEL syscall, for an owner
+ * that close()s <fd> right after (before the next evloop_run() iteration): the kernel
+ * drops an fd from the epoll set when its last reference closes. So only for an fd no
+ * other process or dup() shares (a fork()ed child still holding it keeps it in the set
+ * until it closes it; its events are then dropped as stale, never dispatched). ENOENT
+ * when not registered.
+ */
+int evloop_forget(struct evloop *loop, int fd);
+
+/*
  * Adds a timer firing after <ms> (>= 0) milliseconds on CLOCK_MONOTONIC; the callback's
  * return value re-arms it or stops it. Returns a positive id, or -1 with errno (EINVAL for
  * ms < 0 or NULL cb, ENOMEM). Ids are never reused within a loop.

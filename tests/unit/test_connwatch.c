@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "proc_fixture.h"
 #include "t.h"
 
 static int
@@ -30,39 +31,6 @@ listen_on(uint16_t *port)
 	    getsockname(fd, (void *)&a, &al) == -1)
 		return -1;
 	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static void
-send_fd(int sock, int fd)
-{
-	char c = 'L', cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = { &c, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	(void)!sendmsg(sock, &m, 0);
-}
-
-static int
-recv_fd(int sock)
-{
-	char c, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &c, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || (cm = CMSG_FIRSTHDR(&m)) == NULL ||
-	    cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <sys/wait.h>
 
+#include "proc_fixture.h"
 #include "t.h"
 
 static char self_exe[PATH_MAX];
@@ -81,27 +82,6 @@ kid_stop(struct kid *k)
 	k->pid = 0;
 	ut_close(&k->go);
 	ut_close(&k->execd);
-}
-
-/* What ident would say for <pid> whose parent chain is <anc>[0..n) up to this process. */
-static void
-ident_for(struct peer_ident *pi, pid_t pid, const pid_t *anc, size_t n)
-{
-	char path[64];
-	ssize_t len;
-
-	memset(pi, 0, sizeof(*pi));
-	pi->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	len = readlink(path, pi->exe, sizeof(pi->exe) - 1);
-	pi->exe[len > 0 ? len : 0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)anc[i]);
-		len = readlink(path, pi->ancestors[i], PATH_MAX - 1);
-		pi->ancestors[i][len > 0 ? len : 0] = '\0';
-		pi->ancestor_pids[i] = anc[i];
-	}
-	pi->nancestors = n;
 }
 
 static void
