@@ -181,9 +181,10 @@ static const char help_exec[] =
 static const char help_stop[] =
         "usage: agentcage stop NAME [--grace SECS]\n"
         "\n"
-        "SIGTERM to the sandbox NAME's command, SIGKILL to the whole sandbox SECS later\n"
-        "(default 10, at most 3600); returns when the sandbox is gone. Exit 0 stopped, 1 if\n"
-        "there is no such sandbox or it could not be stopped.\n";
+        "SIGTERM to the sandbox NAME's command and to every process started by exec,\n"
+        "SIGKILL to the whole sandbox SECS later (default 10, at most 3600); returns when\n"
+        "the sandbox is gone. Exit 0 stopped, 1 if there is no such sandbox or it could not\n"
+        "be stopped.\n";
 
 static const char help_logs[] =
         "usage: agentcage logs NAME|FILE [-f] [--all] [--denied] [--since WHEN] [--json]\n"

@@ -568,6 +568,13 @@ ctl_server_free(struct ctl_server *s)
 		evloop_timer_del(s->loop, s->retry_timer);
 	ctl_claim_release(s->claim);
 	s->claim = NULL;
+	/* Replies already queued go out first, as far as each socket takes them without
+	 * waiting: an exec whose process the sandbox's end completed gets its status (137),
+	 * not a hang-up. */
+	for (struct ctl_conn *c = s->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		conn_flush(c); /* may close and free <c> */
+	}
 	while (s->conns != NULL)
 		conn_close(s->conns, "server closing");
 	free(s);

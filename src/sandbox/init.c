@@ -22,6 +22,11 @@
 
 #define INIT_ERR_LEN     1024
 #define INIT_CHILD_STACK (64 * 1024) /* the command child's stack until its execve */
+/* After a SIGTERM, how long the sandbox outlives its command for exec'd processes still
+ * running: `stop` and --timeout SIGKILL init sooner (their grace); a SIGTERM sent to
+ * `agentcage run` itself has no grace of its own, and a job ignoring it must not keep
+ * the sandbox forever. */
+#define INIT_STOP_WAIT_MS (10 * 1000)
 
 int
 init_msg_check(const struct init_msg_hdr *h)
@@ -165,13 +170,11 @@ init_build(const struct spawn_plan *plan, struct ll_ruleset *rs, struct sc_filte
 	sbuf_free(&summary);
 }
 
-/* The command's process group gets the signal; a command that left its group still
- * gets it directly. */
-static void
-init_forward(pid_t cmd, int sig)
+void
+init_signal_group(pid_t leader, int sig)
 {
-	if (kill(-cmd, sig) == -1)
-		kill(cmd, sig);
+	if (kill(-leader, sig) == -1)
+		kill(leader, sig);
 }
 
 /* Reaps every child that has exited, reporting exec'd ones; true once <cmd> is among
@@ -194,51 +197,90 @@ init_reap(pid_t cmd, struct init_exec *ie, int *status)
 	return done;
 }
 
-/* One signal from init's signalfd: reap on SIGCHLD, else forward to the command. True
- * once the command has exited (*<status> set). */
-static bool
-init_on_signal(int sfd, pid_t cmd, struct init_exec *ie, int *status)
+/* What init_wait() follows: the command, and whether the sandbox is being stopped. */
+struct init_waiting {
+	pid_t cmd;
+	int report_fd;  /* the supervisor hears the command's status as soon as it is known */
+	bool cmd_done;  /* reaped: <status> holds its wait status */
+	int status;
+	bool stopping;  /* a SIGTERM came: `agentcage stop`, --timeout, or one sent to run */
+};
+
+/* Reaps what has exited; the first time the command is among it, tells the supervisor. */
+static void
+init_reap_all(struct init_waiting *w, struct init_exec *ie)
+{
+	if (init_reap(w->cmd_done ? 0 : w->cmd, ie, &w->status)) {
+		w->cmd_done = true;
+		init_send(w->report_fd, INIT_MSG_EXIT, &w->status, sizeof(w->status));
+	}
+}
+
+/*
+ * One signal from init's signalfd: reap on SIGCHLD, else forward to the command. A SIGTERM
+ * also goes to the exec'd processes, and from then on the sandbox ends only once they too
+ * have exited (init_wait): every process gets the grace period, not just the command,
+ * before the supervisor's SIGKILL.
+ */
+static void
+init_on_signal(int sfd, struct init_waiting *w, struct init_exec *ie)
 {
 	struct signalfd_siginfo si;
 	ssize_t n = read(sfd, &si, sizeof(si));
 
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return false;
+		return;
 	if (n != (ssize_t)sizeof(si))
 		init_die("init: reading signalfd failed");
-	if (si.ssi_signo == SIGCHLD)
-		return init_reap(cmd, ie, status);
-	init_forward(cmd, (int)si.ssi_signo);
-	return false;
+	if (si.ssi_signo == SIGCHLD) {
+		init_reap_all(w, ie);
+		return;
+	}
+	if (!w->cmd_done) /* its pid may be another process's by now */
+		init_signal_group(w->cmd, (int)si.ssi_signo);
+	if (si.ssi_signo == SIGTERM) {
+		w->stopping = true;
+		init_exec_signal_all(ie, SIGTERM);
+	}
 }
 
-/* Waits for <cmd>; forwards signals and serves exec requests meanwhile. Returns its
- * wait status. */
+/* Waits for <cmd>, and when stopping for the exec'd processes too; forwards signals and
+ * serves exec requests meanwhile. Returns the command's wait status, which the
+ * supervisor was sent when the command was reaped. */
 static int
-init_wait(pid_t cmd, struct init_exec *ie)
+init_wait(pid_t cmd, int report_fd, struct init_exec *ie)
 {
+	struct init_waiting w = { .cmd = cmd, .report_fd = report_fd };
 	sigset_t set;
 	struct pollfd pfd[2];
-	int sfd, status = 0;
+	int sfd;
 
 	spawn_signal_set(&set); /* blocked since before clone(): nothing was lost */
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		init_die("init: signalfd failed");
-	if (init_reap(cmd, ie, &status)) /* it may be gone already */
-		return status;
+	init_reap_all(&w, ie); /* it may be gone already */
+	if (w.cmd_done)
+		return w.status;
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	for (;;) {
+		int n;
+
 		pfd[1] = (struct pollfd){ .fd = ie->chan, .events = POLLIN }; /* -1: ignored */
-		if (poll(pfd, NELEM(pfd), -1) == -1) {
+		n = poll(pfd, NELEM(pfd), w.cmd_done ? INIT_STOP_WAIT_MS : -1);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			init_die("init: poll failed");
 		}
+		if (n == 0) /* the exec'd processes had their time: the namespace ends them */
+			return w.status;
 		/* Requests first: a START queued before the command's exit is still answered. */
 		if (pfd[1].revents != 0)
 			init_exec_serve(ie);
-		if (pfd[0].revents != 0 && init_on_signal(sfd, cmd, ie, &status))
-			return status;
+		if (pfd[0].revents != 0)
+			init_on_signal(sfd, &w, ie);
+		if (w.cmd_done && (!w.stopping || ie->nprocs == 0))
+			return w.status;
 	}
 }
 
@@ -309,10 +351,10 @@ init_main(const struct spawn_plan *plan)
 	if (plan->pty_slave >= 0)
 		close(plan->pty_slave); /* the command holds it; its last close gives the master EIO */
 	init_exec_setup(&ie, &p, &rs, plan->exec_channel ? plan->exec_fds[1] : -1);
-	status = init_wait(cmd, &ie);
-	init_send(plan->report_fd, INIT_MSG_EXIT, &status, sizeof(status));
+	status = init_wait(cmd, plan->report_fd, &ie);
 	/* Our own status tells the same story for a supervisor that missed the message. The
-	 * exec'd processes die with this pid namespace; the supervisor completes them. */
+	 * exec'd processes still running die with this pid namespace; the supervisor
+	 * completes them. */
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));

@@ -89,8 +89,7 @@ init_exec_signal(const struct init_exec *ie, const struct execmsg *m)
 	for (size_t i = 0; i < ie->nprocs; i++) {
 		if (ie->procs[i].id != m->id)
 			continue;
-		if (kill(-ie->procs[i].pid, m->value) == -1)
-			kill(ie->procs[i].pid, m->value);
+		init_signal_group(ie->procs[i].pid, m->value);
 		return;
 	}
 }
@@ -135,4 +134,11 @@ init_exec_reaped(struct init_exec *ie, pid_t pid, int status)
 		return true;
 	}
 	return false;
+}
+
+void
+init_exec_signal_all(const struct init_exec *ie, int sig)
+{
+	for (size_t i = 0; i < ie->nprocs; i++)
+		init_signal_group(ie->procs[i].pid, sig);
 }

@@ -45,4 +45,11 @@ void init_exec_serve(struct init_exec *ie);
  * returned. */
 bool init_exec_reaped(struct init_exec *ie, pid_t pid, int status);
 
+/* <sig> to the process group <leader> leads; to <leader> alone when it left its group
+ * (the command, or an exec'd process: each leads its own, spawn.c). */
+void init_signal_group(pid_t leader, int sig);
+
+/* Sends <sig> to every running exec'd process's group. */
+void init_exec_signal_all(const struct init_exec *ie, int sig);
+
 #endif

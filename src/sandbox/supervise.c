@@ -308,7 +308,8 @@ sv_terminate(struct supervise *sv, long grace_ms)
 		return 0;
 	if ((t = evloop_timer_add(sv->loop, grace_ms, sv_kill_cb, sv)) == -1)
 		return -1;
-	sv_exec_unregister(sv);
+	/* The exec channel stays read: exec'd processes get the SIGTERM too (init) and their
+	 * exits, within the grace, are their clients' statuses. New ones are refused. */
 	if (sv->kill_timer > 0)
 		evloop_timer_del(sv->loop, sv->kill_timer);
 	sv->kill_timer = t;

@@ -153,10 +153,28 @@ expect_contains "and the policy line in the log says refused" \
 	"$(grep '"event":"policy"' "$SB_LOG" | tail -1)" '"result":"refused"'
 
 # --- stop ------------------------------------------------------------------------------
-AC stop "$SB_NAME" --grace 5; rc=$?
+# An exec'd job gets the SIGTERM too (the grace period is for every process): it says "up",
+# and its trap writes a mark in the workdir.
+TERMMARK=$SB_WORK/exec-term
+: >"$TERMMARK" && chmod 0666 "$TERMMARK"
+AC exec "$SB_NAME" -- /bin/sh -c "trap 'echo term > $TERMMARK; exit 0' TERM; echo up > $UP; sleep 60 & wait" &
+EXEC_PID=$!
+read -r -t 30 word <&"$upfd"
+expect_eq "an exec'd job is up" "$word" "up"
+# And one that ignores SIGTERM (its sleep inherits the ignored signal): the grace ends it.
+AC exec "$SB_NAME" -- /bin/sh -c "trap '' TERM; echo up > $UP; sleep 60" &
+DEAF_PID=$!
+read -r -t 30 word <&"$upfd"
+expect_eq "an exec'd job that ignores SIGTERM is up" "$word" "up"
+AC stop "$SB_NAME" --grace 2; rc=$?
 expect_eq "stop succeeds" "$rc" 0
 wait "$RUN_PID"; rc=$?
-expect_eq "the run ended by SIGTERM (128+15)" "$rc" 143
+expect_eq "the run ended with its command's status: SIGTERM (128+15)" "$rc" 143
+wait "$EXEC_PID"; rc=$?
+expect_eq "the exec'd job got SIGTERM too and ran its trap" "$(cat "$TERMMARK")" "term"
+expect_eq "and its exec returned the job's status (0), not the sandbox's SIGKILL" "$rc" 0
+wait "$DEAF_PID"; rc=$?
+expect_eq "the job ignoring SIGTERM was killed when the grace ended: exec returns 137" "$rc" 137
 expect_eq "ps no longer lists it" "$(AC ps | grep -c -- "$SB_NAME")" 0
 check "no control socket is left" test ! -e "/run/agentcage/$SB_NAME.sock"
 
