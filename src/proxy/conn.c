@@ -734,10 +734,9 @@ conn_timer_cb(struct evloop *loop, long long id, void *data)
 	return EV_TIMER_STOP;
 }
 
-/* conn_start*(): <peer> and <local> NULL means ask the socket. */
-static int
-conn_start_with(struct proxy_ctx *px, int fd, const struct sockaddr_storage *peer,
-		const struct sockaddr_storage *local)
+int
+conn_start_addrs(struct proxy_ctx *px, int fd, const struct sockaddr_storage *peer,
+		 const struct sockaddr_storage *local)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	socklen_t pl = sizeof(c->peer), ll = sizeof(c->local);
@@ -778,12 +777,5 @@ conn_start_with(struct proxy_ctx *px, int fd, const struct sockaddr_storage *pee
 int
 conn_start(struct proxy_ctx *px, int fd)
 {
-	return conn_start_with(px, fd, NULL, NULL);
-}
-
-int
-conn_start_addrs(struct proxy_ctx *px, int fd, const struct sockaddr_storage *peer,
-		 const struct sockaddr_storage *local)
-{
-	return conn_start_with(px, fd, peer, local);
+	return conn_start_addrs(px, fd, NULL, NULL);
 }

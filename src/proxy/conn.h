@@ -138,7 +138,8 @@ int conn_start(struct proxy_ctx *px, int fd);
  * conn_start() for a caller that already knows both ends of <fd>: <peer> from accept4()
  * and <local> the listener's own bound address (a listener bound to one address gives
  * its connections that local address), which saves getpeername() and getsockname() per
- * connection. Same errors and ownership as conn_start().
+ * connection. Either may be NULL: that end is asked of the socket. Same errors and
+ * ownership as conn_start().
  */
 int conn_start_addrs(struct proxy_ctx *px, int fd, const struct sockaddr_storage *peer,
 		     const struct sockaddr_storage *local);
