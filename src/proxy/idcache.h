@@ -19,9 +19,15 @@
  * by one running the same binary with the same parents between those two syscalls
  * would pass; that needs the host's pid space to wrap in microseconds, or CAP_SYS_ADMIN
  * over the pid namespace (set_tid, ns_last_pid), which nothing in the sandbox has.
- * Descriptors: one per entry (at most IDCACHE_MAX, O_CLOEXEC) while the proxy has open
- * connections; idcache_release_fds() (the proxy calls it when the last one closes)
- * closes them all, so the supervisor's fd count is back to its base at idle. An entry
+ * One exception to "every use": the root (the sandbox's init, where every walk ends) is
+ * checked when it is filled and trusted from then on, without a held descriptor. It is
+ * agentcage's own process: it never execs, and its pid cannot be reused while anything
+ * in the sandbox runs (its death kills the pid namespace, and the supervisor stops the
+ * proxy when it reaps it). Three syscalls less per connection.
+ * Descriptors: one per entry but the root's (at most IDCACHE_MAX, O_CLOEXEC) while the
+ * proxy is busy; idcache_release_fds() (the proxy calls it once it has been idle for
+ * PROXY_IDLE_RELEASE_MS) closes them all, so the supervisor's fd count is back to its
+ * base at idle. An entry
  * without its fd opens /proc/TID/stat by path at its next use, where the start time
  * alone tells a reused pid apart (the 10 ms limit above applies to that one read), and
  * keeps the fd from there on. An entry whose open fails (EMFILE) is dropped.

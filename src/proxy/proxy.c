@@ -28,6 +28,7 @@ struct proxy {
 	bool l_addr_known[PROXY_MAX_LISTENERS];
 	bool listening;                  /* registered on the loop (not paused) */
 	long long pause_timer;
+	long long idle_timer;            /* lets the identity cache's fds go (proxy_idle) */
 	int reserve_fd;                  /* /dev/null, given up to accept under EMFILE */
 	struct ident_ctx *ident;
 	struct tofu *tofu;
@@ -192,14 +193,36 @@ proxy_identify(void *arg, const struct sockaddr_storage *peer,
 	return 0;
 }
 
-/* Nothing open: the identity cache lets go of its descriptors (idcache.h), so the
- * supervisor's fd count is back to what it was before the load. */
+static long
+proxy_idle_cb(struct evloop *loop, long long id, void *data)
+{
+	struct proxy *p = data;
+
+	(void)loop;
+	(void)id;
+	p->idle_timer = 0;
+	if (p->ctx.nlive == 0)
+		idcache_release_fds(p->ids);
+	return EV_TIMER_STOP;
+}
+
+/*
+ * Nothing open. PROXY_IDLE_RELEASE_MS later, if still so, the identity cache lets go of
+ * its descriptors (idcache.h), so the supervisor's fd count is back to what it was
+ * before the load. Not at once: an agent opens one connection after another, and each
+ * would reopen its caller's /proc files (six syscalls more per connection).
+ */
 static void
 proxy_idle(void *arg)
 {
 	struct proxy *p = arg;
 
-	idcache_release_fds(p->ids);
+	if (p->idle_timer == 0 &&
+	    (p->idle_timer = evloop_timer_add(p->ctx.loop, PROXY_IDLE_RELEASE_MS, proxy_idle_cb,
+					      p)) == -1) {
+		p->idle_timer = 0;
+		idcache_release_fds(p->ids); /* no timer: give them back now */
+	}
 }
 
 /* --- accept --- */
@@ -286,6 +309,9 @@ proxy_accept_cb(struct evloop *loop, int lfd, uint32_t events, void *data)
 
 	(void)loop;
 	(void)events;
+	/* One connection per readiness report: the listener is level-triggered, so one still
+	 * waiting is reported again by the next epoll_wait, which the loop makes anyway;
+	 * draining to EAGAIN cost one more accept4 per connection. */
 	while (p->listening) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
@@ -323,6 +349,7 @@ proxy_accept_cb(struct evloop *loop, int lfd, uint32_t events, void *data)
 		}
 		if (conn_start_addrs(&p->ctx, fd, &peer, local) == -1)
 			log_warn("proxy: taking a new connection");
+		return;
 	}
 }
 
@@ -531,6 +558,8 @@ proxy_free(struct proxy *p)
 			evloop_timer_del(p->ctx.loop, p->ctx.reap_timer);
 		if (p->pause_timer > 0)
 			evloop_timer_del(p->ctx.loop, p->pause_timer);
+		if (p->idle_timer > 0)
+			evloop_timer_del(p->ctx.loop, p->idle_timer);
 		for (size_t i = 0; i < p->l.n && p->listening; i++)
 			evloop_del(p->ctx.loop, p->l.fd[i]);
 	}

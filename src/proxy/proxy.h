@@ -42,6 +42,7 @@
 #define PROXY_BACKLOG         4096
 #define PROXY_MAX_CONNS       16384 /* open client connections; beyond, new ones are dropped */
 #define PROXY_ACCEPT_PAUSE_MS 1000  /* listeners rest this long after EMFILE/ENFILE */
+#define PROXY_IDLE_RELEASE_MS 1000  /* idle this long: the identity cache's fds are closed */
 
 struct evloop;
 struct engine;

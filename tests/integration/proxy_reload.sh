@@ -75,8 +75,12 @@ expect_eq "the same supervisor is serving" "$sup" "$SUP"
 expect_eq "and counts every generation" "$gen" $((gen0 + 30))
 expect_eq "no proxied connection is left open" "$conns" 0
 fds1=$(ls /proc/"$SUP"/fd | wc -l)
-expect_eq "the supervisor holds as many descriptors as before the load" "$fds1" "$fds0"
-[ "$fds1" = "$fds0" ] || ls -l /proc/"$SUP"/fd | sed 's/^/# /' # what is left, for the log
+# At most four more: the identity cache's /proc/TID/stat of each of the load's threads,
+# held until the proxy has been idle for a second (proxy.h PROXY_IDLE_RELEASE_MS); nothing
+# per connection or per generation.
+check "the supervisor holds as many descriptors as before the load, +4 at most ($fds0 -> $fds1)" \
+	[ "$fds1" -le $((fds0 + 4)) ]
+[ "$fds1" -le $((fds0 + 4)) ] || ls -l /proc/"$SUP"/fd | sed 's/^/# /' # what is left, for the log
 out=$(grep -c '"event":"policy".*"result":"loaded"' "$SB_LOG")
 expect_eq "each generation is a policy line in the log" "$out" 30
 done_testing
