@@ -239,6 +239,8 @@ conn_close(struct conn *c, const char *why)
 		relay_free(&c->down);
 	}
 	sbuf_free(&c->pre);
+	free(c->body.chunked);
+	c->body.chunked = NULL;
 	conn_who_free(&c->who);
 	/* unlink from the live list, onto the reap list */
 	if (c->prev)
@@ -354,7 +356,9 @@ conn_pump(struct conn *c)
 	 * whose FIN goes before the reset such a close() sends. */
 	c->up.close_follows = relay_done(&c->down);
 	if (!c->sniffing && relay_pump(&c->up) == -1) {
-		conn_close(c, errno == ECONNRESET ? "client reset the connection" : "relay to upstream failed");
+		conn_close(c, errno == ECONNRESET ? "client reset the connection"
+			      : errno == EPROTO	 ? "malformed chunked request body"
+						 : "relay to upstream failed");
 		return;
 	}
 	c->down.close_follows = c->is_connect && !c->sniffing && relay_done(&c->up);
@@ -408,8 +412,9 @@ conn_on_connected(struct conn *c)
 		/* A client that waits for the 200 has nothing to read yet: the first read
 		 * waits for its readiness event (still registered unless it fired). */
 		c->c_dry = !c->c_pending;
-	} else if (relay_init(&c->up, c->cfd, c->ufd, px->relay_mode, c->pre.s, c->pre.len) ==
-		   -1) {
+	} else if (relay_init(&c->up, c->cfd, c->ufd,
+			      c->body.chunked != NULL ? RELAY_COPY : px->relay_mode, c->pre.s,
+			      c->pre.len) == -1) {
 		goto nomem;
 	} else {
 		c->up.evented = true;
@@ -426,11 +431,18 @@ conn_on_connected(struct conn *c)
 	if (!c->sniffing)
 		sbuf_free(&c->pre);
 	c->relaying = true;
-	if (!c->is_connect && !c->body_unbounded) {
+	if (!c->is_connect) {
 		/* Only this request's body goes upstream; a pipelined request is dropped. */
-		c->up.left = c->body_left;
-		c->up.eof = c->body_left == 0;
 		c->up.shut_on_eof = false;
+		if (c->body.chunked != NULL) {
+			if (relay_frame(&c->up, c->body.chunked) == -1) { /* RELAY_COPY above */
+				conn_close(c, "internal error: chunked body on a splicing relay");
+				return;
+			}
+		} else {
+			c->up.left = c->body.left;
+			c->up.eof = c->body.left == 0;
+		}
 	}
 	if (c->learned)
 		px->learned++;

@@ -258,20 +258,18 @@ conn_on_head(struct conn *c, const struct http1_req *req, const struct http1_hdr
 	c->target_len = req->target.len;
 	if (conn_decide(c, canon, canon_len) == -1)
 		return;
-	/* An inspected forward request must end where its body ends, or a request pipelined
-	 * behind it would reach upstream undecided. Without a chunk decoder the end of a
-	 * chunked body is unknown: refuse it (fail closed) rather than relay to EOF. */
-	if (!c->is_connect && c->dec.l7 && fr.kind == HTTP1_BODY_CHUNKED) {
-		conn_reply(c, 411, RESPOND_LENGTH_REQUIRED,
-			   "a chunked request body to an HTTP-inspected endpoint is not supported "
-			   "on plain forward requests yet; hint: send Content-Length, or use https "
-			   "(CONNECT)");
+	/* A forward request ends where its body ends (its length, or its last chunk), so a
+	 * request pipelined behind it never reaches the upstream undecided. */
+	if (!c->is_connect &&
+	    forward_build(&c->pre, req, hdrs, n, &url, c->host, c->port,
+			  c->dec.l7 && canon[0] != '\0' ? canon : NULL, &fr, c->head + c->head_end,
+			  c->hlen - c->head_end, &c->body, &why) == -1) {
+		if (errno == ENOMEM)
+			conn_close(c, "out of memory");
+		else
+			conn_reply(c, 400, RESPOND_BAD_REQUEST, "request body: %s", why);
 		return;
 	}
-	if (!c->is_connect)
-		forward_build(&c->pre, req, hdrs, n, &url, c->host, c->port,
-			      c->dec.l7 && canon[0] != '\0' ? canon : NULL, &fr, c->head + c->head_end,
-			      c->hlen - c->head_end, &c->body_left, &c->body_unbounded);
 	conn_resolve(c);
 }
 

@@ -9,6 +9,7 @@
 #include "policy/addr.h"
 #include "policy/engine.h"
 #include "proxy/conn.h"
+#include "proxy/forward.h"
 #include "proxy/http1.h"
 #include "proxy/l7.h"
 #include "proxy/resolve.h"
@@ -50,8 +51,7 @@ struct conn {
 	/* what goes upstream first (CONNECT: bytes after the head; forward: rewritten head +
 	 * the body bytes already read) */
 	struct sbuf pre;
-	uint64_t body_left;       /* forward: request body bytes still to read */
-	bool body_unbounded;      /* forward, chunked: relay until the client stops */
+	struct forward_body body; /* forward: the request body still to read */
 	/* relay */
 	struct relay up, down;
 	bool relaying;

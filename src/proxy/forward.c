@@ -1,8 +1,11 @@
 /* proxy/forward: a forward request rewritten for its origin server (forward.h). */
 #include "proxy/forward.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <strings.h>
 
+#include "proxy/h1msg.h"
 #include "util/sbuf.h"
 #include "util/util.h"
 
@@ -50,16 +53,48 @@ forward_hdr_nominated(const struct http1_hdr *hdrs, size_t n, struct http1_slice
 	return false;
 }
 
-void
+/* The bytes of a chunked body among the <have> already read; out->chunked when more
+ * are to come. -1 as forward_build(). */
+static int
+forward_chunked(const char *body, size_t have, size_t *take, struct forward_body *out,
+		const char **why)
+{
+	struct h1msg *m = malloc(sizeof(*m));
+	bool done = false;
+	ssize_t k;
+
+	if (m == NULL) {
+		*why = "out of memory";
+		errno = ENOMEM;
+		return -1;
+	}
+	h1msg_init_chunked(m, H1MSG_REQUEST);
+	if ((k = h1msg_body(m, body, have, &done)) < 0) {
+		*why = m->err;
+		free(m);
+		errno = EPROTO;
+		return -1;
+	}
+	*take = (size_t)k;
+	if (done)
+		free(m);
+	else
+		out->chunked = m;
+	return 0;
+}
+
+int
 forward_build(struct sbuf *b, const struct http1_req *req, const struct http1_hdr *hdrs,
 	      size_t n, const struct http1_url *url, const char *host, uint16_t port,
 	      const char *canon, const struct http1_framing *fr, const char *body, size_t have,
-	      uint64_t *body_left, bool *unbounded)
+	      struct forward_body *out, const char **why)
 {
 	size_t take = 0;
 
-	*body_left = 0;
-	*unbounded = false;
+	out->left = 0;
+	out->chunked = NULL;
+	if (fr->kind == HTTP1_BODY_CHUNKED && forward_chunked(body, have, &take, out, why) == -1)
+		return -1;
 	sbuf_add(b, req->method.p, req->method.len);
 	sbuf_putc(b, ' ');
 	if (canon != NULL) {
@@ -87,13 +122,12 @@ forward_build(struct sbuf *b, const struct http1_req *req, const struct http1_hd
 		break;
 	case HTTP1_BODY_LENGTH:
 		take = have < fr->length ? have : (size_t)fr->length;
-		*body_left = fr->length - take;
+		out->left = fr->length - take;
 		break;
 	case HTTP1_BODY_CHUNKED:
-		take = have;
-		*unbounded = true; /* no chunk decoder yet: relayed until the client stops */
-		break;
+		break; /* <take> from forward_chunked() */
 	}
 	sbuf_add(b, body, take);
+	return 0;
 }
 

@@ -41,6 +41,13 @@ h1msg_init(struct h1msg *m, enum h1msg_kind kind, bool req_head, bool req_connec
 	m->ck_state = CK_SIZE;
 }
 
+void
+h1msg_init_chunked(struct h1msg *m, enum h1msg_kind kind)
+{
+	h1msg_init(m, kind, false, false);
+	m->body = H1MSG_BODY_CHUNKED;
+}
+
 static int
 head_bad(struct h1msg *m, const char *why, int status)
 {

@@ -75,6 +75,10 @@ struct h1msg {
  */
 void h1msg_init(struct h1msg *m, enum h1msg_kind kind, bool req_head, bool req_connect);
 
+/* Resets <m> to frame only a chunked body whose head was read elsewhere (the forward
+ * path's http1_body_framing()): h1msg_body() from its first chunk-size line. */
+void h1msg_init_chunked(struct h1msg *m, enum h1msg_kind kind);
+
 /*
  * Parses the head at <buf>[0..<len>) (<seen> as in http1_parse_request: bytes examined by
  * a previous call that returned HTTP1_PARTIAL). Returns the head length and sets body,

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include "proxy/h1msg.h"
 #include "util/util.h"
 
 int
@@ -29,6 +30,17 @@ relay_init(struct relay *r, int from, int to, enum relay_mode mode, const void *
 	if (plen > 0)
 		memcpy(r->buf, prefix, plen);
 	r->len = plen;
+	return 0;
+}
+
+int
+relay_frame(struct relay *r, struct h1msg *m)
+{
+	if (r->mode != RELAY_COPY) { /* a splice would move bytes the decoder never sees */
+		errno = EINVAL;
+		return -1;
+	}
+	r->framer = m;
 	return 0;
 }
 
@@ -150,6 +162,24 @@ relay_splice_start(struct relay *r)
 	return 0;
 }
 
+/* Of <n> bytes just read into the buffer, those of the framed body; its end is EOF. */
+static ssize_t
+relay_framed(struct relay *r, size_t n)
+{
+	bool done = false;
+	ssize_t k = h1msg_body(r->framer, r->buf + r->len, n, &done);
+
+	if (k < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (done) {
+		r->eof = true; /* what follows is not this message's: dropped */
+		r->framer = NULL;
+	}
+	return k;
+}
+
 /* Reads into the buffer or the pipe; returns bytes read (0: would block or EOF), or -1. */
 static ssize_t
 relay_fill(struct relay *r)
@@ -179,6 +209,8 @@ relay_fill(struct relay *r)
 		r->dry = true;
 	if (n == -1)
 		return errno == EAGAIN ? 0 : -1;
+	if (n > 0 && r->framer != NULL && (n = relay_framed(r, (size_t)n)) == -1)
+		return -1;
 	if (n == 0) {
 		r->eof = true;
 		return 0;

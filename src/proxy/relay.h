@@ -17,6 +17,12 @@
  * request, bytes a client sent right after its CONNECT head) is written before anything
  * read from the source.
  *
+ * Framing (relay_frame): a direction can carry exactly one HTTP message body whose end
+ * is found in its bytes (a chunked request body on the forward path): every read goes
+ * through the message's decoder (proxy/h1msg.h), the bytes after its end are dropped, and
+ * that end is the direction's EOF. Such a direction copies (the decoder must see each
+ * byte); malformed chunking fails the pump with EPROTO.
+ *
  * Half-close: when the source reaches EOF and everything is written, the destination
  * gets shutdown(SHUT_WR); the other direction carries on until its own EOF (RFC 9293
  * §3.6: a FIN closes one direction only).
@@ -38,6 +44,8 @@
 #define RELAY_COPY_FIRST (16 * 1024) /* RELAY_SPLICE: bytes copied before the pipe is made */
 #define RELAY_PUMP_MAX (256 * 1024) /* bytes moved per relay_pump() call: fairness */
 #define RELAY_UNLIMITED UINT64_MAX
+
+struct h1msg;
 
 enum relay_mode {
 	RELAY_COPY = 0, /* read/write through a buffer */
@@ -64,6 +72,7 @@ struct relay {
 	                        * next readiness event (level-triggered epoll reports one
 	                        * while bytes wait) */
 	bool shut;             /* the destination's write side is finished */
+	struct h1msg *framer;  /* relay_frame(): the body being relayed, borrowed; or NULL */
 	uint64_t bytes;        /* bytes written to <to> */
 };
 
@@ -76,6 +85,13 @@ struct relay {
  */
 int relay_init(struct relay *r, int from, int to, enum relay_mode mode, const void *prefix,
 	       size_t plen);
+
+/*
+ * From now on, <r> moves only the body <m> frames (h1msg_body(); <m> is borrowed, past
+ * the head already) and reaches EOF at its end. Bytes given as the prefix are not framed.
+ * Call before the first pump, on a relay_init()ed with RELAY_COPY: 0, else -1 (EINVAL).
+ */
+int relay_frame(struct relay *r, struct h1msg *m);
 
 /* Moves what can be moved now (at most RELAY_PUMP_MAX bytes). 0, or -1 with errno. */
 int relay_pump(struct relay *r);

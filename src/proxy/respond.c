@@ -12,7 +12,6 @@ static const struct {
 	{ 403, "Forbidden" },
 	{ 405, "Method Not Allowed" },
 	{ 408, "Request Timeout" },
-	{ 411, "Length Required" },
 	{ 413, "Content Too Large" },
 	{ 431, "Request Header Fields Too Large" },
 	{ 502, "Bad Gateway" },

@@ -27,7 +27,6 @@
 #define RESPOND_POLICY_DENIED        "policy_denied"
 #define RESPOND_DESTINATION_DENIED   "destination_denied"
 #define RESPOND_BAD_REQUEST          "bad_request"
-#define RESPOND_LENGTH_REQUIRED      "length_required"
 #define RESPOND_DNS_FAILURE          "dns_failure"
 #define RESPOND_UPSTREAM_UNREACHABLE "upstream_unreachable"
 #define RESPOND_UPSTREAM_TIMEOUT     "upstream_timeout"

@@ -30,6 +30,18 @@ expect_eq "wget -qO- http://files.test/hello: the same body" \
 rc=0"
 expect_eq "git clone http://git.test/repo.git (smart HTTP via git-remote-http): README checked out" \
 	"$(pxsh 'git clone -q http://git.test/repo.git /tmp/c && cat /tmp/c/README')" "lab readme"
+# A push whose pack is larger than git's http.postBuffer goes up as one chunked POST: the
+# forward path relays the body up to its last chunk (proxy/forward.h), byte-exact.
+PUSH=$NETLAB_DIR/git/push.git
+git init -q --bare -b main "$PUSH" && git -C "$PUSH" config http.receivepack true
+out=$(pxsh 'cd /tmp && git init -q -b main p && cd p && head -c 300000 /dev/urandom >blob &&
+	git add blob && git -c user.name=t -c user.email=t@t.test commit -qm big &&
+	GIT_TRACE_CURL=/tmp/curl.trace git -c http.postBuffer=65536 push -q http://git.test/push.git main &&
+	git rev-parse HEAD && grep -c "Transfer-Encoding: chunked" /tmp/curl.trace')
+expect_eq "git push of a 300 KB pack over http (a chunked POST): the lab's repository has it" \
+	"$(head -n 1 <<<"$out")" "$(git -C "$PUSH" rev-parse main 2>&1)"
+check "and git sent the pack chunked ($(tail -n 1 <<<"$out") chunked requests)" \
+	[ "$(tail -n 1 <<<"$out")" -ge 1 ]
 out=$(pxsh '/usr/bin/python3 -c "import urllib.request as u; print(u.urlopen(\"http://files.test/hello\", timeout=30).read().decode(), end=\"\")"')
 expect_eq "python3 urllib GET http://files.test/hello: 200 body" "$out" "hello from $NETLAB_IP_A"
 out=$(pxsh '/usr/bin/python3 -m pip install --isolated -q --no-cache-dir --disable-pip-version-check \

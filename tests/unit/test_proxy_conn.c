@@ -118,11 +118,26 @@ test_connect(struct world *w)
 static void expect_error(struct world *w, const char *what, const char *req, const char *status,
 			 const char *kind, const char *detail);
 
+/* <req>, a forward request with a body and a request "/next" pipelined behind it: the
+ * upstream gets <sent> (up to the body's end) and never "/next". */
+static void
+expect_forwarded(struct world *w, const char *req, const char *sent, const char *what)
+{
+	struct pxfx_client c = { 0 };
+
+	w->up.len = 0;
+	roundtrip(w, req, strlen(req), &c);
+	T_CONTAINS(c.got, "HTTP/1.1 200 OK\r\n", "%s: answered by the upstream", what);
+	T_CONTAINS(w->up.got, sent, "%s: forwarded up to the end of its body", what);
+	T_OK(strstr(w->up.got, "/next") == NULL, "%s: the request pipelined after it is dropped",
+	     what);
+}
+
 static void
 test_forward(struct world *w)
 {
 	struct pxfx_client c = { 0 };
-	char req[512];
+	char req[512], log[4096];
 
 	snprintf(req, sizeof(req),
 		 "GET http://UPSTREAM.test:%u/path?q=1 HTTP/1.1\r\nHost: wrong\r\n"
@@ -154,15 +169,12 @@ test_forward(struct world *w)
 	T_OK(strstr(w->up.got, "/b") == NULL, "pipelined: the second one is dropped, not forwarded");
 	snprintf(req, sizeof(req),
 		 "POST http://upstream.test:%u/p HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody"
-		 "GET http://upstream.test:%u/b HTTP/1.1\r\n\r\n", w->port, w->port);
-	w->up.len = 0;
-	roundtrip(w, req, strlen(req), &c);
-	T_CONTAINS(w->up.got, "Content-Length: 4\r\nConnection: close\r\n\r\nbody",
-		   "a Content-Length body is forwarded whole");
-	T_OK(strstr(w->up.got, "/b") == NULL, "and nothing after it");
+		 "GET http://upstream.test:%u/next HTTP/1.1\r\n\r\n", w->port, w->port);
+	expect_forwarded(w, req, "Content-Length: 4\r\nConnection: close\r\n\r\nbody",
+			 "a Content-Length body");
 
-	/* An HTTP-inspected endpoint: the request is decided, and a chunked body (whose end
-	 * the proxy cannot find yet) is refused rather than relayed to EOF. */
+	/* An HTTP-inspected endpoint: the request is decided, and its body (chunked too)
+	 * goes upstream up to its end, never a request pipelined behind it. */
 	snprintf(req, sizeof(req),
 		 "POST http://rest.test:%u/a/../ok HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", w->port);
 	w->up.len = 0;
@@ -174,11 +186,29 @@ test_forward(struct world *w)
 		     "policy_denied", "POST /no not permitted");
 	snprintf(req, sizeof(req),
 		 "POST http://rest.test:%u/ok HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-		 "2\r\nhi\r\n0\r\n\r\nPOST http://rest.test:%u/no HTTP/1.1\r\n\r\n", w->port, w->port);
+		 "2\r\nhi\r\n0\r\n\r\nPOST http://rest.test:%u/next HTTP/1.1\r\n\r\n", w->port,
+		 w->port);
+	expect_forwarded(w, req, "\r\nTransfer-Encoding: chunked\r\n"
+			 "Connection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+			 "an inspected chunked POST, decided, framing as sent");
+	T_CONTAINS(w->up.got, "POST /ok HTTP/1.1\r\n", "an inspected chunked POST: its canonical path");
+	/* The same on an L4 endpoint: it was relayed until the client stopped. */
+	snprintf(req, sizeof(req),
+		 "POST http://upstream.test:%u/p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\nGET http://upstream.test:%u/next HTTP/1.1\r\n\r\n",
+		 w->port, w->port);
+	expect_forwarded(w, req, "\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+			 "an L4 chunked POST, with extensions and trailers");
+	snprintf(req, sizeof(req),
+		 "POST http://upstream.test:%u/p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "zz\r\nabc\r\n", w->port);
 	w->up.len = 0;
-	expect_error(w, "inspected chunked forward body", req, "411 Length Required",
-		     "length_required", "chunked request body");
-	T_OK(w->up.len == 0, "inspected chunked: nothing reaches the upstream");
+	roundtrip(w, req, strlen(req), &c);
+	T_CONTAINS(c.got, "HTTP/1.1 400 Bad Request\r\n", "malformed chunked body: 400");
+	T_CONTAINS(c.got, "request body: bad chunk size", "malformed chunked body: says why");
+	T_OK(w->up.len == 0, "malformed chunked body: nothing reaches the upstream");
+	T_CONTAINS(last_log(w, log, sizeof(log)), "\"decision\":\"allow\",\"error\":\"bad_request\"",
+		   "malformed chunked body: logged as allowed by the policy, failed as a bad request");
 
 	/* A CONNECT tunnel to an endpoint with restricting HTTP rules cannot be inspected
 	 * yet (no TLS termination): refused, never passed through unchecked. */

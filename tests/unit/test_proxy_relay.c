@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include "proxy/h1msg.h"
 #include "proxy/relay.h"
 #include "t.h"
 #include "util/util.h"
@@ -144,6 +145,65 @@ test_reset(enum relay_mode mode)
 	close(src[0]); close(src[1]); close(dst[0]);
 }
 
+/* A chunked body (a forward POST): relayed as sent while it arrives in pieces, across
+ * more than RELAY_BUF_SIZE, and nothing after its end. */
+static void
+test_framed(void)
+{
+	int src[2], dst[2];
+	struct relay r;
+	struct h1msg m;
+	static char big[3 * RELAY_BUF_SIZE + 17], out[sizeof(big) + 256];
+	static const char tail[] = "\r\n0\r\nX-T: 1\r\n\r\n", next[] = "GET /next HTTP/1.1\r\n\r\n";
+	char line[32];
+	size_t n, got = 0;
+
+	pairs(src, dst);
+	h1msg_init_chunked(&m, H1MSG_REQUEST);
+	relay_init(&r, src[1], dst[0], RELAY_SPLICE, NULL, 0);
+	T_OK(relay_frame(&r, &m) == -1 && errno == EINVAL,
+	     "framed: a splicing relay is refused (the decoder must see each byte)");
+	relay_free(&r);
+	relay_init(&r, src[1], dst[0], RELAY_COPY, "HEAD\r\n\r\n", 8);
+	r.shut_on_eof = false;
+	T_OK(relay_frame(&r, &m) == 0, "framed: a copying relay takes the decoder");
+	memset(big, 'b', sizeof(big));
+	snprintf(line, sizeof(line), "%zx\r\n", sizeof(big));
+	(void)!write(src[0], line, strlen(line));
+	T_OK(relay_pump(&r) == 0 && !r.eof, "framed: a chunk-size line alone is not the end");
+	for (size_t sent = 0; sent < sizeof(big);) {
+		ssize_t w = write(src[0], big + sent, sizeof(big) - sent);
+
+		if (w > 0)
+			sent += (size_t)w;
+		T_OK(relay_pump(&r) == 0, "framed: pump") ;
+		got += drain(dst[1], out + got, sizeof(out) - got);
+	}
+	(void)!write(src[0], tail, strlen(tail));
+	(void)!write(src[0], next, strlen(next));
+	T_OK(relay_pump(&r) == 0 && r.eof && relay_done(&r),
+	     "framed: the last chunk and the trailers end the direction");
+	got += drain(dst[1], out + got, sizeof(out) - got);
+	n = 8 + strlen(line) + sizeof(big) + strlen(tail);
+	T_OK(got == n, "framed: head, chunk and trailers relayed, %zu bytes (%zu)", n, got);
+	T_OK(got >= strlen(tail) && memcmp(out + got - strlen(tail), tail, strlen(tail)) == 0 &&
+		     memmem(out, got, "/next", 5) == NULL,
+	     "framed: as sent, and the request pipelined after it is dropped");
+	T_OK(!relay_want_read(&r), "framed: nothing more is read");
+	relay_free(&r);
+	close(src[0]); close(src[1]); close(dst[0]); close(dst[1]);
+
+	pairs(src, dst);
+	h1msg_init_chunked(&m, H1MSG_REQUEST);
+	relay_init(&r, src[1], dst[0], RELAY_COPY, NULL, 0);
+	relay_frame(&r, &m);
+	(void)!write(src[0], "3\r\nabcX\r\n", 10);
+	T_OK(relay_pump(&r) == -1 && errno == EPROTO,
+	     "framed: data longer than its chunk size fails with EPROTO (the caller closes)");
+	relay_free(&r);
+	close(src[0]); close(src[1]); close(dst[0]); close(dst[1]);
+}
+
 int
 main(void)
 {
@@ -154,5 +214,6 @@ main(void)
 		test_limit((enum relay_mode)m);
 		test_reset((enum relay_mode)m);
 	}
+	test_framed();
 	return t_done();
 }
