@@ -21,6 +21,7 @@ static const struct {
 int
 main(int argc, char **argv)
 {
+	ut_proc_args(argc, argv); /* before getopt reorders argv: init blanks these strings */
 	if (argc < 2) {
 		cli_help(NULL);
 		return 2;

@@ -326,6 +326,21 @@ init_spawn(const struct spawn_plan *plan, const struct ll_ruleset *rs)
 	return pid;
 }
 
+/* A copy of <argv> in init's own memory (never freed: init keeps it until it exits). */
+static char **
+init_copy_argv(char *const *argv)
+{
+	size_t n = 0;
+	char **copy;
+
+	while (argv[n] != NULL)
+		n++;
+	copy = ut_xcalloc(n + 1, sizeof(*copy));
+	for (size_t i = 0; i < n; i++)
+		copy[i] = ut_xstrdup(argv[i]);
+	return copy;
+}
+
 _Noreturn void
 init_main(const struct spawn_plan *plan)
 {
@@ -340,6 +355,10 @@ init_main(const struct spawn_plan *plan)
 	rs.fd = -1;
 	init_build(plan, &rs, &filter);
 	p.seccomp = &filter;
+	/* /proc/1/cmdline is readable by every sandbox process: it must not show the host's
+	 * command line (paths, --env values). The command's argv points into those strings. */
+	p.argv = init_copy_argv(plan->argv);
+	ut_proc_title("agentcage-init");
 	if ((cmd = init_spawn(&p, &rs)) == -1)
 		init_die("init: starting the command failed");
 	/* With an exec channel the ruleset and the filter stay: every exec'd process gets

@@ -274,6 +274,32 @@ ut_hexval(int c)
 	return -1;
 }
 
+static char *ut_args_start;
+static size_t ut_args_len;
+
+void
+ut_proc_args(int argc, char **argv)
+{
+	size_t len = 0;
+
+	if (argc < 1 || argv[0] == NULL)
+		return;
+	/* The kernel lays the strings out one after another; stop where that stops. */
+	for (int i = 0; i < argc && argv[i] == argv[0] + len; i++)
+		len += strlen(argv[i]) + 1;
+	ut_args_start = argv[0];
+	ut_args_len = len;
+}
+
+void
+ut_proc_title(const char *title)
+{
+	if (ut_args_len == 0)
+		return;
+	memset(ut_args_start, 0, ut_args_len);
+	ut_strlcpy(ut_args_start, title, ut_args_len);
+}
+
 long long
 ut_now_ms(void)
 {

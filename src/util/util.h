@@ -146,4 +146,14 @@ long long ut_now_ms(void);
 /* The value of hex digit <c> (0-9, a-f, A-F), or -1. */
 int ut_hexval(int c);
 
+/*
+ * The process's own command line, as /proc/PID/cmdline shows it to everyone: main()
+ * hands over its argv with ut_proc_args() before anything reorders it; ut_proc_title()
+ * then overwrites those strings in place with <title> (truncated to fit, the rest zeroed),
+ * so a process forked from this one (the sandbox's init) does not show the host's
+ * command line (paths, --env values) to the sandbox. No-op before ut_proc_args().
+ */
+void ut_proc_args(int argc, char **argv);
+void ut_proc_title(const char *title);
+
 #endif

@@ -20,6 +20,13 @@ out=$(sb_run -- no-such-command-xyz 2>&1); rc=$?
 expect_eq "unknown command -> 127" "$rc" 127
 expect_contains "unknown command is named" "$out" "no-such-command-xyz: command not found"
 
+# --- pid 1's command line is readable by all: it does not show the host's ---
+out=$(sb_run --env SB_SECRET=s3cr3t-value -- sh -c 'echo "$SB_SECRET $0 $1"; tr "\0" " " </proc/1/cmdline' a0 a1 2>/dev/null)
+expect_eq "the command gets its argv and --env (copied before init blanks its own)" \
+	"$(head -n 1 <<<"$out")" "s3cr3t-value a0 a1"
+expect_eq "/proc/1/cmdline reads agentcage-init, not agentcage's arguments" \
+	"$(tail -n 1 <<<"$out" | tr -s ' ' | sed 's/ $//')" "agentcage-init"
+
 # --- a signal sent to agentcage reaches the command (event driven: a FIFO, no sleep) ---
 # (SIGHUP is not forwarded: it reloads the policy, tests/integration/sandbox_live.sh)
 for sig in TERM INT QUIT; do
