@@ -34,16 +34,25 @@ struct connwatch {
 	unsigned long seen, recorded;
 };
 
+_Static_assert(CONNWATCH_ADDRLEN_MIN == sizeof(struct sockaddr_in) &&
+		       CONNWATCH_ADDRLEN_MAX == sizeof(struct sockaddr_in6),
+	       "the notified address lengths are those of inet socket addresses");
+
 int
 connwatch_install(void)
 {
-	/* connect -> USER_NOTIF, everything else ALLOW. A foreign architecture is allowed
-	 * here because the main filter (sandbox/seccomp.h) kills it. */
+	/* connect with an inet-sized address -> USER_NOTIF, everything else ALLOW (header).
+	 * The kernel reads addrlen as an int: its low 32 bits (little-endian: the first
+	 * word of args[2]). A foreign architecture is allowed here because the main filter
+	 * (sandbox/seccomp.h) kills it. */
 	struct sock_filter prog[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 6),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, CONNWATCH_ADDRLEN_MIN, 0, 2),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, CONNWATCH_ADDRLEN_MAX, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};

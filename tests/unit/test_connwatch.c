@@ -3,8 +3,8 @@
  * installs the connect-notify filter (as init does), hands the listener to the parent
  * (the supervisor's role), then connects: to the "proxy" address (recorded: its pid and
  * fd, and the inode the child itself sees), to another address (let through, not
- * recorded), and to a closed port (the kernel's own ECONNREFUSED comes back: the
- * supervisor never performs or fakes the call).
+ * recorded), to a closed port (the kernel's own ECONNREFUSED comes back: the
+ * supervisor never performs or fakes the call), and to a unix socket (not even notified).
  */
 #include "proxy/connwatch.h"
 #include "util/util.h"
@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "proc_fixture.h"
@@ -52,18 +53,37 @@ child_connect(int out, uint16_t port)
 	/* keep the socket open: the parent checks that we still hold it */
 }
 
+/* A connect with a unix address (as most programs pass it: the whole struct, 110 bytes):
+ * the filter lets it through without a notification. Same line format. */
+static void
+child_connect_unix(int out, const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int err;
+	char line[64];
+	int n;
+
+	ut_strlcpy(a.sun_path, path, sizeof(a.sun_path));
+	err = connect(fd, (void *)&a, sizeof(a)) == 0 ? 0 : errno;
+	n = snprintf(line, sizeof(line), "0 %d\n", err);
+	(void)!write(out, line, (size_t)n);
+}
+
 int
 main(void)
 {
 	uint16_t p_proxy, p_other, p_closed;
 	int l_proxy = listen_on(&p_proxy), l_other = listen_on(&p_other);
 	int l_closed = listen_on(&p_closed);
+	struct sockaddr_un ua = { .sun_family = AF_UNIX };
+	int l_unix = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int sp[2], res[2], go[2], lfd;
 	struct sockaddr_storage target;
 	struct sockaddr_in *t4 = (void *)&target;
 	struct connwatch *w = NULL;
-	unsigned long ino[3] = {0}, seen, rec;
-	int err[3] = {0}, nres = 0, fd = -1;
+	unsigned long ino[4] = {0}, seen, rec;
+	int err[4] = {0}, nres = 0, fd = -1;
 	char buf[256];
 	size_t blen = 0;
 	pid_t child, pid = 0;
@@ -74,6 +94,10 @@ main(void)
 		return t_done();
 	}
 	close(l_closed);	/* a port nobody listens on */
+	snprintf(ua.sun_path, sizeof(ua.sun_path), "/tmp/agentcage-cw-%d.sock", (int)getpid());
+	unlink(ua.sun_path);
+	T_OK(l_unix != -1 && bind(l_unix, (void *)&ua, sizeof(ua)) == 0 && listen(l_unix, 8) == 0,
+	     "a unix listener at %s", ua.sun_path);
 	T_OK(l_proxy != -1 && l_other != -1, "listeners on 127.0.0.1:%u and :%u", p_proxy,
 	     p_other);
 	T_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0 &&
@@ -91,6 +115,7 @@ main(void)
 		child_connect(res[1], p_proxy);
 		child_connect(res[1], p_other);
 		child_connect(res[1], p_closed);
+		child_connect_unix(res[1], ua.sun_path);
 		(void)!read(go[0], &c, 1);
 		_exit(0);
 	}
@@ -104,8 +129,8 @@ main(void)
 	t4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	T_OK(connwatch_new(&w, lfd, &target, 1) == 0, "connwatch_new");
 
-	/* The supervisor's loop: answer notifications until the child reported 3 results. */
-	while (w != NULL && nres < 3) {
+	/* The supervisor's loop: answer notifications until the child reported 4 results. */
+	while (w != NULL && nres < 4) {
 		struct pollfd pf[2] = { { connwatch_fd(w), POLLIN, 0 }, { res[0], POLLIN, 0 } };
 
 		if (poll(pf, 2, 10000) <= 0)
@@ -120,7 +145,7 @@ main(void)
 				break;
 			blen += (size_t)n;
 			buf[blen] = '\0';
-			while ((nl = strchr(buf, '\n')) != NULL && nres < 3) {
+			while ((nl = strchr(buf, '\n')) != NULL && nres < 4) {
 				sscanf(buf, "%lu %d", &ino[nres], &err[nres]);
 				nres++;
 				blen -= (size_t)(nl + 1 - buf);
@@ -128,7 +153,8 @@ main(void)
 			}
 		}
 	}
-	T_OK(nres == 3, "the child made its three connects (%d)", nres);
+	T_OK(nres == 4, "the child made its four connects (%d)", nres);
+	T_OK(err[3] == 0, "a unix-socket connect succeeds (%d)", err[3]);
 	T_OK(err[0] == 0 && err[1] == 0, "connects to listening ports succeed through the filter");
 	T_OK(err[2] == ECONNREFUSED, "a closed port gives the kernel's ECONNREFUSED (%d)", err[2]);
 	if (w != NULL) {
@@ -143,7 +169,8 @@ main(void)
 		T_OK(connwatch_take(w, (ino_t)ino[1], &pid, &fd) == -1 && errno == ENOENT,
 		     "a connect elsewhere is not recorded");
 		connwatch_counts(w, &seen, &rec);
-		T_OK(seen == 3 && rec == 1, "3 notifications seen, 1 recorded (%lu, %lu)", seen,
+		T_OK(seen == 3 && rec == 1,
+		     "3 notifications seen (none for the unix socket), 1 recorded (%lu, %lu)", seen,
 		     rec);
 	}
 	(void)!write(go[1], "x", 1);
@@ -156,5 +183,7 @@ main(void)
 	connwatch_free(w);
 	close(l_proxy);
 	close(l_other);
+	close(l_unix);
+	unlink(ua.sun_path);
 	return t_done();
 }
