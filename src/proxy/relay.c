@@ -50,13 +50,20 @@ relay_pending(const struct relay *r)
 	return (r->len - r->off) + r->in_pipe;
 }
 
+/* What the pipe may hold (before it is made: its default). */
+static size_t
+relay_pipe_cap(const struct relay *r)
+{
+	return r->pipe_cap > 0 ? r->pipe_cap : RELAY_BUF_SIZE;
+}
+
 bool
 relay_want_read(const struct relay *r)
 {
 	if (r->eof || r->left == 0)
 		return false;
 	if (r->mode == RELAY_SPLICE) /* the prefix goes first; the pipe holds <= BUF_SIZE */
-		return r->off == r->len && !r->pipe_full && r->in_pipe < RELAY_BUF_SIZE;
+		return r->off == r->len && !r->pipe_full && r->in_pipe < relay_pipe_cap(r);
 	return r->len < r->cap;
 }
 
@@ -162,6 +169,16 @@ relay_splice_start(struct relay *r)
 	return 0;
 }
 
+/* The source filled the pipe: a bulk transfer. One try at RELAY_PIPE_BULK; a refusal
+ * (fs.pipe-max-size, the per-user pipe quota) keeps the default. */
+static void
+relay_pipe_grow(struct relay *r)
+{
+	r->pipe_grow_tried = true;
+	if (fcntl(r->pipe[1], F_SETPIPE_SZ, RELAY_PIPE_BULK) >= RELAY_PIPE_BULK)
+		r->pipe_cap = RELAY_PIPE_BULK;
+}
+
 /* Of <n> bytes just read into the buffer, those of the framed body; its end is EOF. */
 static ssize_t
 relay_framed(struct relay *r, size_t n)
@@ -194,9 +211,12 @@ relay_fill(struct relay *r)
 		n = TEMP_FAILURE_RETRY_INT(read(r->from, r->buf + r->len,
 						relay_room(r, r->cap - r->len)));
 	} else {
-		n = TEMP_FAILURE_RETRY_INT(splice(r->from, NULL, r->pipe[1], NULL,
-						  relay_room(r, RELAY_BUF_SIZE - r->in_pipe),
+		const size_t room = relay_room(r, relay_pipe_cap(r) - r->in_pipe);
+
+		n = TEMP_FAILURE_RETRY_INT(splice(r->from, NULL, r->pipe[1], NULL, room,
 						  SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+		if (n > 0 && (size_t)n == room && !r->pipe_grow_tried)
+			relay_pipe_grow(r);
 		/* EAGAIN with bytes in the pipe may mean the pipe is full (its slots, not its
 		 * bytes, ran out): wait for a flush rather than spin on a readable socket. */
 		if (n == -1 && errno == EAGAIN && r->in_pipe > 0)

@@ -7,11 +7,13 @@
  * transfers never cross user space; its first RELAY_COPY_FIRST bytes are copied through
  * a small buffer instead (freed whenever it drains), and the pipe is made only past
  * them, so a short exchange (most tunnels: a request, a small response) never pays for
- * pipe2 and four closes. RELAY_COPY uses read/write through a RELAY_BUF_SIZE buffer (the
- * fallback when no pipe can be had, e.g. near the fd limit). Either way a
- * direction holds at most about RELAY_BUF_SIZE bytes (the pipe's default 64 KiB or the
- * buffer): when they are not yet written, the direction stops reading its source, so a
- * slow receiver slows the sender instead of growing memory.
+ * pipe2 and four closes. A splice that fills the pipe marks a bulk transfer: the pipe
+ * then grows once to RELAY_PIPE_BULK (fewer, larger splices: ~13 % more throughput on
+ * one tunnel here). RELAY_COPY uses read/write through a RELAY_BUF_SIZE buffer (the
+ * fallback when no pipe can be had, e.g. near the fd limit). Either way a direction holds
+ * at most RELAY_BUF_SIZE bytes (the pipe's default 64 KiB or the buffer), RELAY_PIPE_BULK
+ * once grown: when they are not yet written, the direction stops reading its source, so
+ * a slow receiver slows the sender instead of growing memory.
  *
  * A prefix (the proxy's "200 Connection established", the rewritten head of a forward
  * request, bytes a client sent right after its CONNECT head) is written before anything
@@ -42,6 +44,7 @@
 
 #define RELAY_BUF_SIZE (64 * 1024)  /* copy-mode buffer per direction */
 #define RELAY_COPY_FIRST (16 * 1024) /* RELAY_SPLICE: bytes copied before the pipe is made */
+#define RELAY_PIPE_BULK (256 * 1024) /* RELAY_SPLICE: the pipe once a splice filled it */
 #define RELAY_PUMP_MAX (256 * 1024) /* bytes moved per relay_pump() call: fairness */
 #define RELAY_UNLIMITED UINT64_MAX
 
@@ -57,6 +60,8 @@ struct relay {
 	enum relay_mode mode;
 	int pipe[2];           /* RELAY_SPLICE: read end, write end; -1 until RELAY_COPY_FIRST */
 	size_t in_pipe;        /* bytes in the pipe */
+	size_t pipe_cap;       /* bytes the pipe may hold: RELAY_BUF_SIZE, or RELAY_PIPE_BULK */
+	bool pipe_grow_tried;  /* the one F_SETPIPE_SZ was made (or failed: stay small) */
 	bool pipe_full;        /* splice-in got EAGAIN with bytes in the pipe */
 	char *buf;             /* prefix, then (copy mode) data */
 	size_t cap, off, len;  /* buf[off..len) is waiting to be written */

@@ -85,8 +85,10 @@ test_backpressure(enum relay_mode mode)
 	}
 	T_OK(stalled, "%s: with the receiver full, the relay stops reading its source",
 	     mode_name[mode]);
-	T_OK(relay_pending(&r) <= RELAY_BUF_SIZE, "%s: and holds at most %d bytes (%zu)",
-	     mode_name[mode], RELAY_BUF_SIZE, relay_pending(&r));
+	/* splice: a source that filled the pipe grew it once, to RELAY_PIPE_BULK */
+	T_OK(relay_pending(&r) <= (mode == RELAY_SPLICE ? RELAY_PIPE_BULK : RELAY_BUF_SIZE),
+	     "%s: and holds at most %d bytes (%zu)", mode_name[mode],
+	     mode == RELAY_SPLICE ? RELAY_PIPE_BULK : RELAY_BUF_SIZE, relay_pending(&r));
 	/* Now the reader catches up; everything arrives, in order. */
 	while (got < sizeof(out)) {
 		ssize_t n;
@@ -143,6 +145,45 @@ test_reset(enum relay_mode mode)
 	     mode_name[mode]);
 	relay_free(&r);
 	close(src[0]); close(src[1]); close(dst[0]);
+}
+
+/* splice: a short exchange never makes a pipe; a source that fills the pipe grows it
+ * once to RELAY_PIPE_BULK; the bytes arrive exact either way. */
+static void
+test_pipe_grow(void)
+{
+	int src[2], dst[2], sz = 1 << 20;
+	struct relay r;
+	static char blob[1 << 20], out[1 << 20];
+	size_t sent = 0, got = 0;
+
+	pairs(src, dst);
+	setsockopt(src[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(dst[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (char)(i * 13 + i / 1000);
+	relay_init(&r, src[1], dst[0], RELAY_SPLICE, NULL, 0);
+	(void)!write(src[0], blob, 100);
+	relay_pump(&r);
+	got = drain(dst[1], out, sizeof(out));
+	T_OK(got == 100 && r.pipe[0] == -1 && r.pipe_cap == 0,
+	     "splice: 100 bytes go through the small buffer, no pipe is made");
+	sent = 100;
+	while (got < sizeof(out)) {
+		ssize_t n;
+
+		if (sent < sizeof(blob) && (n = write(src[0], blob + sent, sizeof(blob) - sent)) > 0)
+			sent += (size_t)n;
+		if (relay_pump(&r) == -1)
+			break;
+		got += drain(dst[1], out + got, sizeof(out) - got);
+	}
+	T_OK(r.pipe_cap == RELAY_PIPE_BULK, "splice: a bulk source grew the pipe to %d bytes (%zu)",
+	     RELAY_PIPE_BULK, r.pipe_cap);
+	T_OK(got == sizeof(out) && memcmp(blob, out, sizeof(out)) == 0,
+	     "splice: 1 MiB arrives byte-exact through the grown pipe");
+	relay_free(&r);
+	close(src[0]); close(src[1]); close(dst[0]); close(dst[1]);
 }
 
 /* A chunked body (a forward POST): relayed as sent while it arrives in pieces, across
@@ -215,5 +256,6 @@ main(void)
 		test_reset((enum relay_mode)m);
 	}
 	test_framed();
+	test_pipe_grow();
 	return t_done();
 }
