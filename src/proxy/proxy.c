@@ -29,6 +29,7 @@ struct proxy {
 	bool listening;                  /* registered on the loop (not paused) */
 	long long pause_timer;
 	long long idle_timer;            /* lets the identity cache's fds go (proxy_idle) */
+	bool freeing;                    /* proxy_free() runs: arm no timer that would outlive p */
 	int reserve_fd;                  /* /dev/null, given up to accept under EMFILE */
 	struct ident_ctx *ident;
 	struct tofu *tofu;
@@ -217,6 +218,10 @@ proxy_idle(void *arg)
 {
 	struct proxy *p = arg;
 
+	if (p->ctx.loop == NULL || p->freeing) {
+		idcache_release_fds(p->ids); /* no loop to wait on, or no later to wait for */
+		return;
+	}
 	if (p->idle_timer == 0 &&
 	    (p->idle_timer = evloop_timer_add(p->ctx.loop, PROXY_IDLE_RELEASE_MS, proxy_idle_cb,
 					      p)) == -1) {
@@ -548,6 +553,7 @@ proxy_free(struct proxy *p)
 {
 	if (p == NULL)
 		return;
+	p->freeing = true; /* the connections closed below make the proxy idle */
 	if (p->watch != NULL && p->ctx.loop != NULL)
 		evloop_del(p->ctx.loop, connwatch_fd(p->watch));
 	connwatch_free(p->watch);

@@ -159,6 +159,29 @@ out:
 	policy_free(pol);
 }
 
+/* A proxy that cannot be made (here: no sandbox to identify callers in) says why and
+ * frees what it had made; closing it must not arm the idle timer on a missing loop. */
+static void
+test_new_fails_cleanly(void)
+{
+	struct policy *pol = NULL;
+	struct engine *eng = NULL;
+	struct proxy *p = NULL;
+	struct proxy_listeners l;
+	char err[256] = "";
+	struct proxy_config cfg = { .log_fd = -1, .err_fd = -1, .sandbox = "t",
+				    .netns_fd = -1, .root_pid = 0 };
+
+	T_OK(pxfx_load(POL_ANY, &pol, &eng) == 0, "a policy");
+	cfg.engine = eng;
+	T_OK(proxy_listen(&l, 0, err, sizeof(err)) == 0, "proxy listeners (%s)", err);
+	T_OK(proxy_new(&p, &cfg, &l, err, sizeof(err)) == -1 && p == NULL,
+	     "proxy_new refuses a sandbox root pid of 0, without crashing");
+	T_CONTAINS(err, "invalid sandbox root pid", "and says why");
+	engine_free(eng);
+	policy_free(pol);
+}
+
 /* --- connwatch: records taken in any order, dead ones dropped --- */
 
 struct two_connects {
@@ -594,6 +617,7 @@ main(void)
 		return t_done();
 	}
 	test_watch_hangup();
+	test_new_fails_cleanly();
 	test_connwatch_order();
 	return t_done();
 }
