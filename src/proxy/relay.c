@@ -169,14 +169,22 @@ relay_splice_start(struct relay *r)
 	return 0;
 }
 
-/* The source filled the pipe: a bulk transfer. One try at RELAY_PIPE_BULK; a refusal
- * (fs.pipe-max-size, the per-user pipe quota) keeps the default. */
-static void
+/* Pipes grown to RELAY_PIPE_BULK by every relay of the process (all on the proxy's loop):
+ * root is exempt from the kernel's per-user pipe quota, so this bound is the only one. */
+static size_t relay_bulk_pipes;
+
+/* The source filled the pipe: a bulk transfer. One try at RELAY_PIPE_BULK, within
+ * RELAY_BULK_PIPES_MAX; a refusal (fs.pipe-max-size) keeps the default. True if grown. */
+static bool
 relay_pipe_grow(struct relay *r)
 {
 	r->pipe_grow_tried = true;
-	if (fcntl(r->pipe[1], F_SETPIPE_SZ, RELAY_PIPE_BULK) >= RELAY_PIPE_BULK)
-		r->pipe_cap = RELAY_PIPE_BULK;
+	if (relay_bulk_pipes >= RELAY_BULK_PIPES_MAX ||
+	    fcntl(r->pipe[1], F_SETPIPE_SZ, RELAY_PIPE_BULK) < RELAY_PIPE_BULK)
+		return false;
+	r->pipe_cap = RELAY_PIPE_BULK;
+	relay_bulk_pipes++;
+	return true;
 }
 
 /* Of <n> bytes just read into the buffer, those of the framed body; its end is EOF. */
@@ -218,8 +226,10 @@ relay_fill(struct relay *r)
 		if (n > 0 && (size_t)n == room && !r->pipe_grow_tried)
 			relay_pipe_grow(r);
 		/* EAGAIN with bytes in the pipe may mean the pipe is full (its slots, not its
-		 * bytes, ran out): wait for a flush rather than spin on a readable socket. */
-		if (n == -1 && errno == EAGAIN && r->in_pipe > 0)
+		 * bytes, ran out: a small segment takes a whole slot): grow it when a bulk's
+		 * worth waits, else wait for a flush rather than spin on a readable socket. */
+		if (n == -1 && errno == EAGAIN && r->in_pipe > 0 &&
+		    (r->pipe_grow_tried || r->in_pipe < RELAY_COPY_FIRST || !relay_pipe_grow(r)))
 			r->pipe_full = true;
 	}
 	/* EAGAIN from the socket (not a full pipe: splice says EAGAIN for both, and the
@@ -285,6 +295,9 @@ relay_pump(struct relay *r)
 void
 relay_free(struct relay *r)
 {
+	if (r->pipe_cap == RELAY_PIPE_BULK)
+		relay_bulk_pipes--;
+	r->pipe_cap = 0;
 	ut_close(&r->pipe[0]);
 	ut_close(&r->pipe[1]);
 	free(r->buf);

@@ -1,6 +1,8 @@
 /* One direction of the proxy's relay (proxy/relay.h) over socketpairs: prefix first,
  * back-pressure, half-close, limits; in both the splice and the copy mode. */
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -186,6 +188,105 @@ test_pipe_grow(void)
 	close(src[0]); close(src[1]); close(dst[0]); close(dst[1]);
 }
 
+/* TCP with small segments (each write its own segment, TCP_NODELAY): the pipe runs out of
+ * slots before bytes, and that too grows it once RELAY_COPY_FIRST bytes wait in it. */
+static void
+test_pipe_grow_small_segments(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, sfd = -1, dst[2], one = 1;
+	int small = 4096;
+	struct relay r;
+	static char seg[1448], out[400 * sizeof(seg)];
+	size_t got = 0;
+
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	T_OK(lfd >= 0 && bind(lfd, (void *)&a, sizeof(a)) == 0 && listen(lfd, 1) == 0 &&
+		     getsockname(lfd, (void *)&a, &al) == 0 && connect(cfd, (void *)&a, sizeof(a)) == 0 &&
+		     (sfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0,
+	     "small segments: a TCP pair on loopback");
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, dst);
+	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(dst[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)); /* a slow reader */
+	relay_init(&r, sfd, dst[0], RELAY_SPLICE, NULL, 0);
+	/* Past the copied first bytes, with a reader keeping up: the pipe is made. */
+	for (size_t i = 0; i < 400 && r.pipe[0] == -1; i++) {
+		memset(seg, 'a' + (int)(i % 26), sizeof(seg));
+		(void)!write(cfd, seg, sizeof(seg));
+		relay_pump(&r);
+		got += drain(dst[1], out + got, sizeof(out) - got);
+	}
+	T_OK(r.pipe[0] != -1 && r.pipe_cap == 0, "small segments: a pipe of the default size");
+	/* Then the reader stalls while 100 small segments queue up. */
+	for (size_t i = 0; i < 100; i++) {
+		memset(seg, 'a' + (int)((got / sizeof(seg) + i) % 26), sizeof(seg));
+		(void)!write(cfd, seg, sizeof(seg));
+	}
+	for (int k = 0; k < 4; k++)
+		relay_pump(&r);
+	T_OK(r.pipe_cap == RELAY_PIPE_BULK,
+	     "small segments: out of slots with a bulk's worth waiting, the pipe grew (%zu)",
+	     r.pipe_cap);
+	shutdown(cfd, SHUT_WR);
+	for (int i = 0; i < 100000 && !relay_done(&r); i++) {
+		if (relay_pump(&r) == -1)
+			break;
+		got += drain(dst[1], out + got, sizeof(out) - got);
+	}
+	got += drain(dst[1], out + got, sizeof(out) - got);
+	{
+		bool ordered = true;
+
+		for (size_t i = 0; i < got; i++)
+			ordered = ordered && out[i] == 'a' + (int)(i / sizeof(seg) % 26);
+		T_OK(got > 100 * sizeof(seg) && got % sizeof(seg) == 0 && ordered,
+		     "small segments: every byte arrives, in order (%zu)", got);
+	}
+	relay_free(&r);
+	close(lfd); close(cfd); close(sfd); close(dst[0]); close(dst[1]);
+}
+
+/* At most RELAY_BULK_PIPES_MAX pipes are grown at once (the supervisor is root: no
+ * kernel quota); a freed relay gives its share back. */
+static void
+test_pipe_grow_bound(void)
+{
+	enum { N = RELAY_BULK_PIPES_MAX + 1 };
+	static struct relay r[N + 1];
+	static int src[N + 1][2], dst[N + 1][2];
+	static char blob[RELAY_COPY_FIRST + 2 * RELAY_BUF_SIZE];
+	size_t grown = 0;
+
+	memset(blob, 'x', sizeof(blob));
+	for (int i = 0; i <= N; i++) {
+		int big = 1 << 20;
+
+		pairs(src[i], dst[i]);
+		setsockopt(src[i][0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+		relay_init(&r[i], src[i][1], dst[i][0], RELAY_SPLICE, NULL, 0);
+	}
+	for (int i = 0; i < N; i++) {
+		(void)!write(src[i][0], blob, sizeof(blob));
+		for (int k = 0; k < 8; k++) {
+			relay_pump(&r[i]);
+			(void)drain(dst[i][1], blob, 0); /* nothing read: the pipe fills */
+		}
+		grown += r[i].pipe_cap == RELAY_PIPE_BULK;
+	}
+	T_OK(grown == RELAY_BULK_PIPES_MAX, "bound: %d of %d bulk relays grew their pipe (%zu)",
+	     RELAY_BULK_PIPES_MAX, N, grown);
+	relay_free(&r[0]);
+	(void)!write(src[N][0], blob, sizeof(blob));
+	for (int k = 0; k < 8; k++)
+		relay_pump(&r[N]);
+	T_OK(r[N].pipe_cap == RELAY_PIPE_BULK, "bound: a freed relay's share goes to the next");
+	for (int i = 0; i <= N; i++) {
+		relay_free(&r[i]);
+		close(src[i][0]); close(src[i][1]); close(dst[i][0]); close(dst[i][1]);
+	}
+}
+
 /* A chunked body (a forward POST): relayed as sent while it arrives in pieces, across
  * more than RELAY_BUF_SIZE, and nothing after its end. */
 static void
@@ -257,5 +358,7 @@ main(void)
 	}
 	test_framed();
 	test_pipe_grow();
+	test_pipe_grow_small_segments();
+	test_pipe_grow_bound();
 	return t_done();
 }
