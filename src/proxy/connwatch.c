@@ -35,7 +35,8 @@ struct connwatch {
 };
 
 _Static_assert(CONNWATCH_ADDRLEN_MIN == sizeof(struct sockaddr_in) &&
-		       CONNWATCH_ADDRLEN_MAX == sizeof(struct sockaddr_in6),
+		       CONNWATCH_ADDRLEN_MAX == sizeof(struct sockaddr_in6) &&
+		       CONNWATCH_ADDRLEN_STORAGE == sizeof(struct sockaddr_storage),
 	       "the notified address lengths are those of inet socket addresses");
 
 int
@@ -46,15 +47,16 @@ connwatch_install(void)
 	 * word of args[2]). A foreign architecture is allowed here because the main filter
 	 * (sandbox/seccomp.h) kills it. */
 	struct sock_filter prog[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 6),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 0, 4),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, CONNWATCH_ADDRLEN_MIN, 0, 2),
-		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, CONNWATCH_ADDRLEN_MAX, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 7),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 0, 5),
+		/* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CONNWATCH_ADDRLEN_STORAGE, 2, 0),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, CONNWATCH_ADDRLEN_MIN, 0, 2),
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, CONNWATCH_ADDRLEN_MAX, 1, 0),
+		/* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		/* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog fp = { .len = (unsigned short)NELEM(prog), .filter = prog };
 

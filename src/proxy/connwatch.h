@@ -7,9 +7,9 @@
  * How: init, still root and before it starts the command, installs a one-rule seccomp
  * filter (connwatch_install) whose action for connect(2) is SECCOMP_RET_USER_NOTIF; every
  * process of the sandbox inherits it (and cannot remove it). Only a connect whose address
- * length is that of an IPv4 or IPv6 socket address (CONNWATCH_ADDRLEN_MIN..MAX) is
- * notified: a unix-socket connect (glibc and most programs pass the whole 110-byte
- * struct) never waits for the supervisor. A proxy connect that slips past with an odd
+ * length is that of an IPv4 or IPv6 socket address (CONNWATCH_ADDRLEN_MIN..MAX, or a
+ * whole sockaddr_storage) is notified: a unix-socket connect (glibc and most programs
+ * pass the whole 110-byte struct) never waits for the supervisor. A proxy connect that slips past with an odd
  * length only goes without a record: the proxy then scans (below). The supervisor holds the
  * listener fd on its event loop. For each connect it reads the destination from the
  * caller's memory; when it is one of the proxy's addresses it records (socket inode ->
@@ -38,9 +38,11 @@
 #include <sys/types.h>
 
 #define CONNWATCH_MAX_TARGETS 4
-/* addrlen of a notified connect: sizeof(struct sockaddr_in) .. sizeof(struct sockaddr_in6) */
+/* addrlen of a notified connect: sizeof(struct sockaddr_in) .. sizeof(struct sockaddr_in6),
+ * or sizeof(struct sockaddr_storage), which programs that handle both families pass */
 #define CONNWATCH_ADDRLEN_MIN 16
 #define CONNWATCH_ADDRLEN_MAX 28
+#define CONNWATCH_ADDRLEN_STORAGE 128
 /* Records kept (open addressing; the oldest is overwritten when full). A record is taken
  * by the proxy's accept; those of connects that never reach it age out. */
 #define CONNWATCH_SLOTS 4096

@@ -298,6 +298,10 @@ size_line_byte(struct h1msg *m, int c)
 			if (++m->ck_digits > CK_MAX_DIGITS)
 				return ck_fail(m, "chunk size longer than 16 hex digits");
 			m->ck_left = m->ck_left << 4 | (uint64_t)h;
+			/* A request is forwarded after a decision: a size an upstream's parser
+			 * might truncate must not frame what follows as another request. */
+			if (m->kind == H1MSG_REQUEST && m->ck_left > H1MSG_MAX_REQUEST_CHUNK)
+				return ck_fail(m, "request chunk size over 1 TiB");
 			m->ck_state = CK_SIZE_MORE;
 			return 0;
 		}

@@ -32,6 +32,9 @@
 
 /* One chunk-size or trailer line (with extensions) in bytes; longer is malformed. */
 #define H1MSG_MAX_CHUNK_LINE (4 * 1024)
+/* One chunk of a request body; a larger size is malformed (what an upstream that parses
+ * it into fewer bits would read as another request was never decided). */
+#define H1MSG_MAX_REQUEST_CHUNK (1ULL << 40)
 /* All trailer fields of one message together; more is malformed. */
 #define H1MSG_MAX_TRAILERS (16 * 1024)
 

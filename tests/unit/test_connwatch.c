@@ -21,6 +21,10 @@
 #include "proc_fixture.h"
 #include "t.h"
 
+/* The child's connects, in order: proxy, other, closed port (16-byte addresses), a unix
+ * socket, the proxy with 128 bytes, other with 28 and with 29. */
+#define NCONN 7
+
 static int
 listen_on(uint16_t *port)
 {
@@ -53,6 +57,28 @@ child_connect(int out, uint16_t port)
 	/* keep the socket open: the parent checks that we still hold it */
 }
 
+/* A connect to 127.0.0.1:<port> given as <len> bytes of a sockaddr_storage (the kernel
+ * takes any length from 16 for AF_INET): the filter decides by the length. */
+static void
+child_connect_len(int out, uint16_t port, socklen_t len)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int err;
+	struct stat st;
+	char line[64];
+	int n;
+
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	err = connect(fd, (void *)&ss, len) == 0 ? 0 : errno;
+	fstat(fd, &st);
+	n = snprintf(line, sizeof(line), "%lu %d\n", (unsigned long)st.st_ino, err);
+	(void)!write(out, line, (size_t)n);
+}
+
 /* A connect with a unix address (as most programs pass it: the whole struct, 110 bytes):
  * the filter lets it through without a notification. Same line format. */
 static void
@@ -82,8 +108,8 @@ main(void)
 	struct sockaddr_storage target;
 	struct sockaddr_in *t4 = (void *)&target;
 	struct connwatch *w = NULL;
-	unsigned long ino[4] = {0}, seen, rec;
-	int err[4] = {0}, nres = 0, fd = -1;
+	unsigned long ino[NCONN] = {0}, seen, rec;
+	int err[NCONN] = {0}, nres = 0, fd = -1;
 	char buf[256];
 	size_t blen = 0;
 	pid_t child, pid = 0;
@@ -116,6 +142,9 @@ main(void)
 		child_connect(res[1], p_other);
 		child_connect(res[1], p_closed);
 		child_connect_unix(res[1], ua.sun_path);
+		child_connect_len(res[1], p_proxy, sizeof(struct sockaddr_storage));
+		child_connect_len(res[1], p_other, sizeof(struct sockaddr_in6));
+		child_connect_len(res[1], p_other, sizeof(struct sockaddr_in6) + 1);
 		(void)!read(go[0], &c, 1);
 		_exit(0);
 	}
@@ -129,8 +158,8 @@ main(void)
 	t4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	T_OK(connwatch_new(&w, lfd, &target, 1) == 0, "connwatch_new");
 
-	/* The supervisor's loop: answer notifications until the child reported 4 results. */
-	while (w != NULL && nres < 4) {
+	/* The supervisor's loop: answer notifications until the child reported every result. */
+	while (w != NULL && nres < NCONN) {
 		struct pollfd pf[2] = { { connwatch_fd(w), POLLIN, 0 }, { res[0], POLLIN, 0 } };
 
 		if (poll(pf, 2, 10000) <= 0)
@@ -145,7 +174,7 @@ main(void)
 				break;
 			blen += (size_t)n;
 			buf[blen] = '\0';
-			while ((nl = strchr(buf, '\n')) != NULL && nres < 4) {
+			while ((nl = strchr(buf, '\n')) != NULL && nres < NCONN) {
 				sscanf(buf, "%lu %d", &ino[nres], &err[nres]);
 				nres++;
 				blen -= (size_t)(nl + 1 - buf);
@@ -153,8 +182,11 @@ main(void)
 			}
 		}
 	}
-	T_OK(nres == 4, "the child made its four connects (%d)", nres);
+	T_OK(nres == NCONN, "the child made its %d connects (%d)", NCONN, nres);
 	T_OK(err[3] == 0, "a unix-socket connect succeeds (%d)", err[3]);
+	T_OK(err[4] == 0 && err[5] == 0 && err[6] == 0,
+	     "inet connects with 128-, 28- and 29-byte addresses succeed (%d %d %d)", err[4],
+	     err[5], err[6]);
 	T_OK(err[0] == 0 && err[1] == 0, "connects to listening ports succeed through the filter");
 	T_OK(err[2] == ECONNREFUSED, "a closed port gives the kernel's ECONNREFUSED (%d)", err[2]);
 	if (w != NULL) {
@@ -168,10 +200,12 @@ main(void)
 		     "a record is taken once");
 		T_OK(connwatch_take(w, (ino_t)ino[1], &pid, &fd) == -1 && errno == ENOENT,
 		     "a connect elsewhere is not recorded");
+		T_OK(connwatch_take(w, (ino_t)ino[4], &pid, &fd) == 0 && pid == child,
+		     "a connect to the proxy with a whole sockaddr_storage is recorded too");
 		connwatch_counts(w, &seen, &rec);
-		T_OK(seen == 3 && rec == 1,
-		     "3 notifications seen (none for the unix socket), 1 recorded (%lu, %lu)", seen,
-		     rec);
+		T_OK(seen == 5 && rec == 2,
+		     "5 notifications seen (none for the unix socket or the 29-byte address), "
+		     "2 recorded (%lu, %lu)", seen, rec);
 	}
 	(void)!write(go[1], "x", 1);
 	{

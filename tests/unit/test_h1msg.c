@@ -296,7 +296,9 @@ test_chunk_errors(void)
 	chunk_err("5\rhello", "bare CR in a chunk-size line");
 	chunk_err("5 \r\n", "whitespace after a chunk size not before ';'");
 	chunk_err("5;a\x01\r\n", "control byte in a chunk extension");
-	chunk_err("10000000000000000\r\n", "chunk size longer than 16 hex digits");
+	chunk_err("00000000000000001\r\n", "chunk size longer than 16 hex digits");
+	chunk_err("ffffffffffffffff\r\n", "request chunk size over 1 TiB");
+	chunk_err("10000000001\r\n", "request chunk size over 1 TiB");
 	chunk_err("5\r\nhelloX", "missing CRLF after chunk data");
 	chunk_err("5\r\nhello\rX", "missing CRLF after chunk data");
 	chunk_err("5\r\nhello\n", "missing CRLF after chunk data");

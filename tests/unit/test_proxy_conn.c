@@ -17,6 +17,9 @@
 struct upstream {
 	int lfd, fd;
 	bool http;
+	const char *respond_after; /* http: answer once this arrived (NULL: the head's end) */
+	bool read_to_eof;          /* http: after answering, half-close and read on to EOF */
+	bool responded;
 	char got[8192];
 	size_t len;
 	bool eof;
@@ -36,15 +39,22 @@ up_io_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 		u->eof = true;
 		shutdown(fd, SHUT_WR); /* echo: our half-close follows the client's */
 		evloop_del(loop, fd);
+		if (u->http)
+			ut_close(&u->fd);
 		return;
 	}
 	if (!u->http) {
 		(void)!write(fd, u->got + before, u->len - before);
 		return;
 	}
-	if (strstr(u->got, "\r\n\r\n")) {
+	if (!u->responded && strstr(u->got, u->respond_after ? u->respond_after : "\r\n\r\n")) {
 		static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
 		(void)!write(fd, resp, sizeof(resp) - 1);
+		u->responded = true;
+		if (u->read_to_eof) {
+			shutdown(fd, SHUT_WR);
+			return;
+		}
 		evloop_del(loop, fd);
 		ut_close(&u->fd);
 	}
@@ -57,6 +67,7 @@ up_accept_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 
 	(void)events;
 	u->fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	u->responded = false;
 	if (u->fd >= 0)
 		evloop_add(loop, u->fd, EV_READ, up_io_cb, u);
 }
@@ -117,6 +128,49 @@ test_connect(struct world *w)
 
 static void expect_error(struct world *w, const char *what, const char *req, const char *status,
 			 const char *kind, const char *detail);
+
+/* A condition: the upstream received <text>. */
+static bool
+up_has(const void *arg)
+{
+	const struct pxfx_want *w = arg;
+	const struct upstream *u = (const struct upstream *)w->c;
+
+	return strstr(u->got, w->text) != NULL;
+}
+
+/*
+ * A chunked forward body whose end comes in a later write than its head, <rest>
+ * (which may carry a request pipelined after the body): sent once the upstream holds the
+ * first chunk's start, so the relay's decoder (not the head's parse) sees the end. The
+ * upstream answers at the last chunk and reads on to EOF, so anything forwarded after
+ * it would show. Returns the decision line.
+ */
+static const char *
+chunked_later(struct world *w, const char *rest, struct pxfx_client *c, char *log, size_t loglen)
+{
+	char req[256];
+
+	snprintf(req, sizeof(req),
+		 "POST http://upstream.test:%u/p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "5\r\nhel", w->port);
+	w->up.len = 0;
+	w->up.got[0] = '\0';
+	w->up.respond_after = "0\r\n\r\n";
+	w->up.read_to_eof = true;
+	(void)pxfx_client_start(&w->p, c, req, strlen(req));
+	T_OK(pxfx_run_until(w->p.loop, up_has,
+			    &(struct pxfx_want){ (const void *)&w->up, "5\r\nhel", 0 }, WATCHDOG_MS),
+	     "chunked, later: the head and the first bytes reach the upstream");
+	(void)!write(c->fd, rest, strlen(rest));
+	T_OK(pxfx_run_until(w->p.loop, pxfx_client_eof, c, WATCHDOG_MS),
+	     "chunked, later: the exchange ended on its own");
+	ut_close(&c->fd);
+	(void)pxfx_settle(&w->p, 0, WATCHDOG_MS);
+	w->up.respond_after = NULL;
+	w->up.read_to_eof = false;
+	return last_log(w, log, loglen);
+}
 
 /* <req>, a forward request with a body and a request "/next" pipelined behind it: the
  * upstream gets <sent> (up to the body's end) and never "/next". */
@@ -199,6 +253,18 @@ test_forward(struct world *w)
 		 w->port, w->port);
 	expect_forwarded(w, req, "\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n",
 			 "an L4 chunked POST, with extensions and trailers");
+	/* The body's end in a later read: found by the relay's decoder, the rest dropped. */
+	chunked_later(w, "lo\r\n0\r\n\r\nGET http://upstream.test/next HTTP/1.1\r\n\r\n", &c, log,
+		      sizeof(log));
+	T_CONTAINS(c.got, "HTTP/1.1 200 OK\r\n", "chunked, later: answered by the upstream");
+	T_OK(w->up.len > 20 && strcmp(w->up.got + w->up.len - 15, "5\r\nhello\r\n0\r\n\r\n") == 0,
+	     "chunked, later: the upstream got the body up to its last chunk");
+	T_OK(strstr(w->up.got, "/next") == NULL && w->up.eof,
+	     "chunked, later: and nothing after it, up to the proxy's close");
+	T_CONTAINS(chunked_later(w, "loX\r\n", &c, log, sizeof(log)),
+		   "\"end\":\"malformed chunked request body\"",
+		   "chunked, later: bad framing in a later read closes, and the log says why");
+	T_OK(strstr(w->up.got, "loX") == NULL, "chunked, later: the bad bytes are not forwarded");
 	snprintf(req, sizeof(req),
 		 "POST http://upstream.test:%u/p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
 		 "zz\r\nabc\r\n", w->port);
