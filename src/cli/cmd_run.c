@@ -330,6 +330,15 @@ run_prepare_exec(struct run_ctx *r)
 	return 0;
 }
 
+/* Before a lifecycle line: the proxy's held-back decision lines, which happened first. */
+static void
+run_log_in_order(void *arg)
+{
+	struct run_ctx *r = arg;
+
+	proxy_flush_log(r->px);
+}
+
 static int
 run_open_log(struct run_ctx *r)
 {
@@ -338,6 +347,8 @@ run_open_log(struct run_ctx *r)
 			r->log_path, strerror(errno));
 		return -1;
 	}
+	r->log.before_write = run_log_in_order;
+	r->log.before_arg = r;
 	return 0;
 }
 

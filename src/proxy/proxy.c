@@ -549,6 +549,13 @@ proxy_watch(struct proxy *p, int notify_fd)
 }
 
 void
+proxy_flush_log(struct proxy *p)
+{
+	if (p != NULL)
+		(void)declog_flush(&p->ctx.log); /* a failed write is counted and warned there */
+}
+
+void
 proxy_free(struct proxy *p)
 {
 	if (p == NULL)

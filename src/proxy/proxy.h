@@ -138,6 +138,10 @@ int proxy_set_policy(struct proxy *p, struct policy *pol, struct engine *eng,
 /* Fills <st> with the proxy's counts now (O(1)). */
 void proxy_stats(const struct proxy *p, struct proxy_stats *st);
 
+/* Writes the decision lines the proxy holds back (proxy/declog.h) now: before another
+ * line goes to the same log, so the file stays in order. NULL is accepted. */
+void proxy_flush_log(struct proxy *p);
+
 /* Closes every connection and listener, stops the resolver thread, frees <p>. Must not
  * be called from inside one of the proxy's own callbacks. NULL is accepted. */
 void proxy_free(struct proxy *p);

@@ -16,6 +16,8 @@ int
 lifelog_open(struct lifelog *l, const char *path, bool mkdir_parent)
 {
 	l->fd = -1;
+	l->before_write = NULL;
+	l->before_arg = NULL;
 	if (mkdir_parent) {
 		char dir[PATH_MAX];
 
@@ -60,6 +62,8 @@ lifelog_emit(struct lifelog *l, struct sbuf *b)
 	int rc;
 
 	sbuf_putc(b, '\n');
+	if (l->before_write != NULL)
+		l->before_write(l->before_arg);
 	/* One write(): with O_APPEND the line lands whole. */
 	rc = ut_write_all(l->fd, b->s, b->len);
 	sbuf_free(b);

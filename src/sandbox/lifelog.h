@@ -21,6 +21,11 @@
 
 struct lifelog {
 	int fd; /* -1 when closed */
+	/* Called before each line is written, when set: another writer of the same file
+	 * that holds lines back (the proxy batches its decision lines per loop turn) writes
+	 * them first, so the file keeps the order in which things happened. */
+	void (*before_write)(void *arg);
+	void *before_arg;
 };
 
 struct lifelog_start {

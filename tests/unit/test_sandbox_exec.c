@@ -127,6 +127,61 @@ read_json_line(FILE *f)
 	return json_loads(line, 0, NULL);
 }
 
+/* A writer of the same file that holds lines back (the proxy's batched decision lines). */
+struct held_lines {
+	int fd;
+	const char *held;
+	int calls;
+};
+
+static void
+write_held(void *arg)
+{
+	struct held_lines *h = arg;
+
+	h->calls++;
+	if (h->held != NULL)
+		(void)!write(h->fd, h->held, strlen(h->held));
+	h->held = NULL;
+}
+
+/* Lines held back by another writer go out before each lifecycle line: the file keeps
+ * the order in which things happened. */
+static void
+test_lifelog_in_order(void)
+{
+	char path[] = "/tmp/agentcage-orderlog.XXXXXX";
+	int tfd = mkstemp(path);
+	struct lifelog l;
+	struct held_lines h = { .held = "{\"event\":\"net\"}\n" };
+	const uint8_t sha[32] = { 0 };
+	FILE *f;
+	json_t *j;
+
+	close(tfd);
+	T_OK(lifelog_open(&l, path, false) == 0 && l.before_write == NULL,
+	     "log opened, with no hook until one is set");
+	h.fd = l.fd;
+	l.before_write = write_held;
+	l.before_arg = &h;
+	lifelog_write_policy(&l, &(struct lifelog_policy){
+		.name = "t", .pid = 10, .generation = 2, .source = "/p.yaml", .policy_sha256 = sha,
+		.loaded = true });
+	lifelog_close(&l);
+	f = fopen(path, "re");
+	j = f ? read_json_line(f) : NULL;
+	T_STREQ(json_string_value(json_object_get(j, "event")), "net",
+		"the held-back line comes first");
+	json_decref(j);
+	j = f ? read_json_line(f) : NULL;
+	T_STREQ(json_string_value(json_object_get(j, "event")), "policy", "then the policy line");
+	json_decref(j);
+	T_OK(h.calls == 1, "the hook ran once, before the line");
+	if (f)
+		fclose(f);
+	unlink(path);
+}
+
 static void
 test_lifelog_lines(void)
 {
@@ -786,6 +841,7 @@ main(void)
 	test_execmsg_checks();
 	test_execmsg_excess_fds();
 	test_lifelog_lines();
+	test_lifelog_in_order();
 	if (geteuid() != 0)
 		t_skip("needs root: namespaces, mounts and the sandbox user");
 	else
