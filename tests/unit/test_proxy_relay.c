@@ -33,6 +33,37 @@ drain(int fd, char *buf, size_t cap)
 	return got;
 }
 
+/* A byte pattern with no short period, so a lost or repeated block shows. */
+static void
+fill_pattern(char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (char)(i * 7 + i / 4096);
+}
+
+/*
+ * Writes <blob>[<sent>..<len>) into <in> (then its EOF), pumping <r> and draining <out_fd>
+ * into <out> until <len> bytes arrived or the relay fails. Returns the bytes received,
+ * <got> (already received) included.
+ */
+static size_t
+relay_through(struct relay *r, int in, const char *blob, size_t len, size_t sent, int out_fd,
+	      char *out, size_t got)
+{
+	while (got < len) {
+		ssize_t n;
+
+		if (sent < len && (n = write(in, blob + sent, len - sent)) > 0)
+			sent += (size_t)n;
+		if (sent == len)
+			shutdown(in, SHUT_WR);
+		if (relay_pump(r) == -1)
+			break;
+		got += drain(out_fd, out + got, len - got);
+	}
+	return got;
+}
+
 static void
 test_basic(enum relay_mode mode)
 {
@@ -74,8 +105,7 @@ test_backpressure(enum relay_mode mode)
 	/* small socket buffers so "the receiver is slow" happens quickly */
 	setsockopt(dst[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(dst[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	for (size_t i = 0; i < sizeof(blob); i++)
-		blob[i] = (char)(i * 7 + i / 4096);
+	fill_pattern(blob, sizeof(blob));
 	relay_init(&r, src[1], dst[0], mode, NULL, 0);
 	/* Writer fast, reader absent: the relay must stop reading, not grow. */
 	for (int round = 0; round < 200 && !stalled; round++) {
@@ -92,16 +122,7 @@ test_backpressure(enum relay_mode mode)
 	     "%s: and holds at most %d bytes (%zu)", mode_name[mode],
 	     mode == RELAY_SPLICE ? RELAY_PIPE_BULK : RELAY_BUF_SIZE, relay_pending(&r));
 	/* Now the reader catches up; everything arrives, in order. */
-	while (got < sizeof(out)) {
-		ssize_t n;
-		if (sent < sizeof(blob) && (n = write(src[0], blob + sent, sizeof(blob) - sent)) > 0)
-			sent += (size_t)n;
-		if (sent == sizeof(blob))
-			shutdown(src[0], SHUT_WR);
-		if (relay_pump(&r) == -1)
-			break;
-		got += drain(dst[1], out + got, sizeof(out) - got);
-	}
+	got = relay_through(&r, src[0], blob, sizeof(blob), sent, dst[1], out, got);
 	T_OK(got == sizeof(out) && memcmp(blob, out, sizeof(out)) == 0,
 	     "%s: 1 MiB arrives byte-exact after the stall", mode_name[mode]);
 	relay_free(&r);
@@ -157,29 +178,19 @@ test_pipe_grow(void)
 	int src[2], dst[2], sz = 1 << 20;
 	struct relay r;
 	static char blob[1 << 20], out[1 << 20];
-	size_t sent = 0, got = 0;
+	size_t got = 0;
 
 	pairs(src, dst);
 	setsockopt(src[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(dst[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	for (size_t i = 0; i < sizeof(blob); i++)
-		blob[i] = (char)(i * 13 + i / 1000);
+	fill_pattern(blob, sizeof(blob));
 	relay_init(&r, src[1], dst[0], RELAY_SPLICE, NULL, 0);
 	(void)!write(src[0], blob, 100);
 	relay_pump(&r);
 	got = drain(dst[1], out, sizeof(out));
 	T_OK(got == 100 && r.pipe[0] == -1 && r.pipe_cap == 0,
 	     "splice: 100 bytes go through the small buffer, no pipe is made");
-	sent = 100;
-	while (got < sizeof(out)) {
-		ssize_t n;
-
-		if (sent < sizeof(blob) && (n = write(src[0], blob + sent, sizeof(blob) - sent)) > 0)
-			sent += (size_t)n;
-		if (relay_pump(&r) == -1)
-			break;
-		got += drain(dst[1], out + got, sizeof(out) - got);
-	}
+	got = relay_through(&r, src[0], blob, sizeof(blob), 100, dst[1], out, got);
 	T_OK(r.pipe_cap == RELAY_PIPE_BULK, "splice: a bulk source grew the pipe to %d bytes (%zu)",
 	     RELAY_PIPE_BULK, r.pipe_cap);
 	T_OK(got == sizeof(out) && memcmp(blob, out, sizeof(out)) == 0,
