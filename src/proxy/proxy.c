@@ -211,7 +211,7 @@ proxy_idle_cb(struct evloop *loop, long long id, void *data)
  * Nothing open. PROXY_IDLE_RELEASE_MS later, if still so, the identity cache lets go of
  * its descriptors (idcache.h), so the supervisor's fd count is back to what it was
  * before the load. Not at once: an agent opens one connection after another, and each
- * would reopen its caller's /proc files (six syscalls more per connection).
+ * would reopen its callers' /proc files (four syscalls more per connection).
  */
 static void
 proxy_idle(void *arg)
