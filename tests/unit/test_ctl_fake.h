@@ -14,6 +14,8 @@
 #include "util/evloop.h"
 #include "util/util.h"
 
+#include "loop_fixture.h"
+
 /* What the fake handlers saw; written on the server thread, read by the test after a reply
  * on the socket (which orders the two). */
 struct fake {
@@ -64,15 +66,6 @@ fake_policy_set(void *arg, const char *yaml, size_t len, struct sbuf *msg)
 	return 0;
 }
 
-static long
-end_loop(struct evloop *loop, long long id, void *data)
-{
-	(void)id;
-	(void)data;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
 static struct evloop *fake_loop;
 
 /* Records the grace period; with fk.stop_ends the "sandbox" then ends (after the reply is
@@ -83,7 +76,7 @@ fake_stop(void *arg, unsigned grace_s, struct sbuf *err)
 	(void)arg;
 	(void)err;
 	fk.grace = grace_s;
-	if (fk.stop_ends && evloop_timer_add(fake_loop, 0, end_loop, NULL) == -1)
+	if (fk.stop_ends && evloop_timer_add(fake_loop, 0, loopfx_stop_cb, NULL) == -1)
 		return -1;
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <sys/socket.h>
 
+#include "loop_fixture.h"
 #include "t.h"
 
 struct rec {
@@ -229,15 +230,6 @@ on_timer_delete_other(struct evloop *loop, long long id, void *data)
 	return EV_TIMER_STOP;
 }
 
-static long
-on_timer_stop(struct evloop *loop, long long id, void *data)
-{
-	(void)id;
-	(void)data;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
 static void
 test_timers(void)
 {
@@ -260,7 +252,7 @@ test_timers(void)
 	y.other = idx;
 	x.shared = y.shared = &shared;
 	/* Fires after the 0 ms ones have had two passes. */
-	evloop_timer_add(loop, 30, on_timer_stop, NULL);
+	evloop_timer_add(loop, 30, loopfx_stop_cb, NULL);
 	T_OK(evloop_run(loop) == 0, "run until the stop timer");
 	T_OK(self.calls == 1, "timer deleted inside its own callback does not fire again (%d)",
 	     self.calls);
@@ -312,15 +304,6 @@ hup_cb(struct evloop *loop, int fd, uint32_t events, void *data)
 	g_hup_calls++;
 }
 
-static long
-stop_cb(struct evloop *loop, long long id, void *data)
-{
-	(void)id;
-	(void)data;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
 /* A socket whose peer is gone, registered with no interest, must not wake the loop
  * (epoll would report EPOLLHUP on every wait: a busy loop in the proxy). */
 static void
@@ -337,12 +320,12 @@ test_parked_fd_after_hangup(void)
 	g_hup_calls = 0;
 	T_OK(evloop_add(loop, sv[0], EV_READ, hup_cb, NULL) == 0 &&
 	     evloop_mod(loop, sv[0], 0) == 0, "parked: fd registered, then no interest");
-	evloop_timer_add(loop, 20, stop_cb, NULL);
+	evloop_timer_add(loop, 20, loopfx_stop_cb, NULL);
 	evloop_run(loop);
 	T_OK(g_hup_calls == 0, "parked: a hung-up fd with no interest gets no callback (%d)",
 	     g_hup_calls);
 	T_OK(evloop_mod(loop, sv[0], EV_READ) == 0, "parked: interest restored");
-	evloop_timer_add(loop, 20, stop_cb, NULL);
+	evloop_timer_add(loop, 20, loopfx_stop_cb, NULL);
 	evloop_run(loop);
 	T_OK(g_hup_calls > 0, "parked: with interest again, the hang-up is reported");
 	T_OK(evloop_del(loop, sv[0]) == 0, "parked: deleted");

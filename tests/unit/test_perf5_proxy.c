@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "loop_fixture.h"
 #include "proc_fixture.h"
 #include "proxy_fixture.h"
 #include "t.h"
@@ -42,23 +43,13 @@
 
 /* --- helpers --- */
 
-/* A timer that stops the loop: evloop_run() then returns after one iteration. */
-static long
-stop_cb(struct evloop *loop, long long id, void *data)
-{
-	(void)id;
-	(void)data;
-	evloop_stop(loop);
-	return EV_TIMER_STOP;
-}
-
 /* Runs exactly one iteration of <loop>: fd callbacks, then the due timers (the stop
  * timer is added first so that timers armed later in the iteration run before it:
  * the loop runs its newest timers first). */
 static void
 run_one_iteration(struct evloop *loop)
 {
-	evloop_timer_add(loop, 0, stop_cb, NULL);
+	evloop_timer_add(loop, 0, loopfx_stop_cb, NULL);
 	evloop_run(loop);
 }
 
@@ -397,7 +388,7 @@ test_declog_batch(void)
 	fcntl(pfd[1], F_SETPIPE_SZ, 1024 * 1024);
 	l.fd = pfd[1];
 	l.loop = loop;
-	evloop_timer_add(loop, 0, stop_cb, NULL); /* first: runs after declog's timer */
+	evloop_timer_add(loop, 0, loopfx_stop_cb, NULL); /* first: runs after declog's timer */
 	event_for(&ev, "one.test");
 	T_OK(declog_write(&l, &ev) == 0, "first line accepted");
 	event_for(&ev, "two.test");
