@@ -93,8 +93,6 @@ forward_build(struct sbuf *b, const struct http1_req *req, const struct http1_hd
 
 	out->left = 0;
 	out->chunked = NULL;
-	if (fr->kind == HTTP1_BODY_CHUNKED && forward_chunked(body, have, &take, out, why) == -1)
-		return -1;
 	sbuf_add(b, req->method.p, req->method.len);
 	sbuf_putc(b, ' ');
 	if (canon != NULL) {
@@ -125,7 +123,9 @@ forward_build(struct sbuf *b, const struct http1_req *req, const struct http1_hd
 		out->left = fr->length - take;
 		break;
 	case HTTP1_BODY_CHUNKED:
-		break; /* <take> from forward_chunked() */
+		if (forward_chunked(body, have, &take, out, why) == -1)
+			return -1; /* the caller answers 400 or closes: <b> is never sent */
+		break;
 	}
 	sbuf_add(b, body, take);
 	return 0;
